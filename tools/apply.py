@@ -1,0 +1,216 @@
+"""`tools apply`: the series as commits on a branch, all or nothing, never losing user work."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tools.cache import Cache
+from tools.errors import ApplyFailed, CommandFailed, DestinationRefused
+from tools.gitops import TOOLS_EMAIL, Git, changed_paths, commits_between, head_commit, open_repo
+from tools.gitops import operation_in_progress as in_progress
+from tools.pins import Pin
+from tools.reporter import Reporter
+from tools.series import Patch, load_series, unshipped_files
+from tools.sources import Base, SourceKind, open_base
+
+Outcome = Literal["created", "applied", "reapplied", "unchanged"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyOptions:
+    pin: Pin
+    source: SourceKind
+    dest: Path
+    git_url: str | None = None
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcome: Outcome
+    dest: Path
+    branch: str
+    base: str
+    head: str
+    applied: tuple[str, ...]
+    skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    scratch: Path
+    base: Base
+    tip: str
+    applied: tuple[str, ...]
+    skipped: dict[str, tuple[str, ...]]
+
+
+def _exclude_args(pin: Pin, source: SourceKind) -> list[str]:
+    if source != "registry":
+        return []
+    args = []
+    for prefix in pin.not_shipped:
+        args.append(f"--exclude={prefix}*" if prefix.endswith("/") else f"--exclude={prefix}")
+    return args
+
+
+_FAILED_AT = re.compile(r"error: patch failed: (?P<path>.+):(?P<line>\d+)")
+_MISSING = re.compile(
+    r"error: (?P<path>[^:]+): (does not exist in index|No such file or directory)"
+)
+_EXISTS = re.compile(r"error: (?P<path>[^:]+): already exists in (index|working directory)")
+
+
+def _describe_failure(patch: Patch, output: str) -> str:
+    """Names the file and hunk that failed from `git apply`'s own diagnostics."""
+    if match := _FAILED_AT.search(output):
+        path, line = match["path"], int(match["line"])
+        change = patch.file(path)
+        if change is not None:
+            for hunk in change.hunks:
+                if hunk.source_start == line:
+                    return (
+                        f"{patch.name}: {path}, hunk {hunk.index} of {len(change.hunks)} "
+                        f"({hunk.header}) does not apply"
+                    )
+        return f"{patch.name}: {path}, the hunk at line {line} does not apply"
+    if match := _MISSING.search(output):
+        return f"{patch.name}: {match['path']} does not exist in the base"
+    if match := _EXISTS.search(output):
+        return f"{patch.name}: {match['path']} already exists in the base"
+    last = output.strip().splitlines()[-1:] or ["git am failed"]
+    return f"{patch.name}: {last[0]}"
+
+
+def _apply_in_scratch(
+    options: ApplyOptions, base: Base, branch: str, scratch: Path, *, git: Git, reporter: Reporter
+) -> _Prepared:
+    git.clone(base.repo, scratch, "--no-checkout")
+    git(scratch, "checkout", "--quiet", "-B", branch, base.commit)
+    git(scratch, "remote", "remove", "origin")
+    if base.upstream_url:
+        git(scratch, "remote", "add", "upstream", base.upstream_url)
+    applied: list[str] = []
+    skipped: dict[str, tuple[str, ...]] = {}
+    excludes = _exclude_args(options.pin, options.source)
+    for patch in load_series(options.pin):
+        left_out = tuple(unshipped_files(options.pin, patch)) if excludes else ()
+        if left_out:
+            skipped[patch.name] = left_out
+        if left_out and len(left_out) == len(patch.files):
+            reporter.info(f"{patch.name}: skipped, it only touches files the registry lacks")
+            continue
+        result = git(scratch, "am", "--quiet", "--whitespace=error",
+                     "--committer-date-is-author-date", *excludes, patch.path.resolve(),
+                     check=False)  # fmt: skip
+        if result.returncode != 0:
+            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes,
+                            patch.path.resolve(), check=False)  # fmt: skip
+            detail = _describe_failure(patch, diagnosis.stderr + result.stderr + result.stdout)
+            raise ApplyFailed(
+                f"the series does not apply: {detail}",
+                hint=f"{options.dest} was left as it was",
+            )
+        applied.append(patch.name)
+        reporter.info(
+            f"applied {patch.name}"
+            + (
+                f"; skipped, not shipped in the registry artifacts: {', '.join(left_out)}"
+                if left_out
+                else ""
+            )
+        )
+    tip = git(scratch, "rev-parse", "HEAD").stdout.strip()
+    return _Prepared(scratch, base, tip, tuple(applied), skipped)
+
+
+def _check_destination(dest: Path, base: str, tip: str, touched: set[str]) -> Outcome:
+    """What applying would do to dest, or raise when dest holds work of the user's."""
+    if not dest.exists():
+        return "created"
+    if not dest.is_dir():
+        raise DestinationRefused(f"{dest} exists and is not a directory; nothing was changed")
+    if not any(dest.iterdir()):
+        return "created"
+    repo = open_repo(dest)
+    if repo is None or Path(repo.working_tree_dir or "") != dest.resolve():
+        raise DestinationRefused(
+            f"{dest} exists and is not a git checkout; nothing was changed",
+            hint="pass a new or empty --dest, or a checkout made by `tools apply`",
+        )
+    if (operation := in_progress(repo)) is not None:
+        raise DestinationRefused(
+            f"{dest} has {operation} in progress; finish or abort it first; nothing was changed"
+        )
+    dirty = changed_paths(repo)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (", ..." if len(dirty) > 5 else "")
+        raise DestinationRefused(
+            f"{dest} has uncommitted changes ({shown}); nothing was changed",
+            hint="commit or stash them, or use another --dest",
+        )
+    in_the_way = sorted(touched & set(repo.untracked_files))
+    if in_the_way:
+        raise DestinationRefused(
+            f"{dest} has untracked files the series would write: {', '.join(in_the_way)}; "
+            "nothing was changed"
+        )
+    head = head_commit(repo)
+    if head == tip:
+        return "unchanged"
+    if head == base:
+        return "applied"
+    if head is not None:
+        ours = commits_between(repo, base, head)
+        if ours and all(c.committer.email == TOOLS_EMAIL for c in ours):
+            return "reapplied"
+    raise DestinationRefused(
+        f"{dest} is at {head or 'no commit'}, which is neither the pinned base {base[:12]} "
+        "nor an earlier `tools apply`; nothing was changed",
+        hint="use a new --dest",
+    )
+
+
+def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Reporter) -> ApplyResult:
+    pin = options.pin
+    branch = options.branch or pin.branch
+    dest = options.dest.absolute()
+    reporter.step(f"{pin.project} {pin.version}: preparing the {options.source} base")
+    base = open_base(pin, options.source, cache, git, reporter, git_url=options.git_url)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.apply-", dir=dest.parent))
+    try:
+        reporter.step(f"applying {len(pin.patches)} patches in a scratch checkout")
+        prepared = _apply_in_scratch(
+            options, base, branch, scratch / "repo", git=git, reporter=reporter
+        )
+        touched = {f.path for patch in load_series(pin) for f in patch.files}
+        outcome = _check_destination(dest, base.commit, prepared.tip, touched)
+        if outcome == "created":
+            if dest.exists():
+                dest.rmdir()
+            (scratch / "repo").replace(dest)
+        elif outcome in ("applied", "reapplied"):
+            git(dest, "fetch", "--quiet", "--no-tags", scratch / "repo", branch)
+            try:
+                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip)
+            except CommandFailed as exc:
+                raise DestinationRefused(
+                    f"git refused to update {dest}: {exc}; nothing was changed"
+                ) from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return ApplyResult(
+        outcome=outcome,
+        dest=dest,
+        branch=branch,
+        base=base.commit,
+        head=prepared.tip,
+        applied=prepared.applied,
+        skipped=prepared.skipped,
+    )

@@ -1,0 +1,244 @@
+"""Typed loader for `patches/pins.toml`: upstream versions, their sources and patch series."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from packaging.version import InvalidVersion, Version
+
+from tools.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+Project = Literal["pyo3", "maturin"]
+PROJECTS: tuple[Project, ...] = ("pyo3", "maturin")
+ArtifactKind = Literal["crate", "sdist"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+DEFAULT_PINS = Path(__file__).resolve().parent.parent / "patches" / "pins.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """One published file (a .crate or an sdist) and where it sits in upstream's repository."""
+
+    name: str
+    kind: ArtifactKind
+    url: str
+    sha256: str
+    path: str
+    drop: tuple[str, ...]
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pin:
+    project: Project
+    version: str
+    git_url: str
+    tag: str
+    commit: str
+    branch: str
+    patches: tuple[str, ...]
+    artifacts: tuple[Artifact, ...]
+    not_shipped: tuple[str, ...]
+    series_dir: Path
+
+    @property
+    def patch_paths(self) -> tuple[Path, ...]:
+        return tuple(self.series_dir / name for name in self.patches)
+
+    def is_shipped(self, path: str) -> bool:
+        """Whether the registry artifacts carry this repository path."""
+        for prefix in self.not_shipped:
+            folder = prefix if prefix.endswith("/") else prefix + "/"
+            if path == prefix.rstrip("/") or path.startswith(folder):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Pins:
+    path: Path
+    pins: tuple[Pin, ...]
+
+    def for_project(self, project: str) -> tuple[Pin, ...]:
+        if project not in PROJECTS:
+            raise ConfigError(f"unknown project {project!r}; known projects: {', '.join(PROJECTS)}")
+        found = tuple(pin for pin in self.pins if pin.project == project)
+        return tuple(sorted(found, key=lambda pin: Version(pin.version)))
+
+    def select(self, project: str, version: str | None) -> Pin:
+        candidates = self.for_project(project)
+        if not candidates:
+            raise ConfigError(f"{self.path}: no pins for {project}")
+        if version is None:
+            return candidates[-1]
+        for pin in candidates:
+            if pin.version == version:
+                return pin
+        known = ", ".join(pin.version for pin in candidates)
+        raise ConfigError(f"no pin for {project} {version} in {self.path}; pinned: {known}")
+
+
+class _Fields:
+    """Reads typed values out of one TOML table, naming the table in every error."""
+
+    def __init__(self, where: str, table: Mapping[str, Any]) -> None:
+        self.where = where
+        self.table = table
+
+    def string(self, key: str, pattern: re.Pattern[str] | None = None) -> str:
+        value = self.table.get(key)
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{self.where}: missing or empty `{key}`")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise ConfigError(f"{self.where}: `{key}` = {value!r} is not {pattern.pattern}")
+        return value
+
+    def optional_string(self, key: str, default: str) -> str:
+        value = self.table.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"{self.where}: `{key}` must be a string")
+        return value
+
+    def strings(self, key: str, *, required: bool = True) -> tuple[str, ...]:
+        value = self.table.get(key, None if required else [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{self.where}: `{key}` must be a list of strings")
+        if required and not value:
+            raise ConfigError(f"{self.where}: `{key}` is empty")
+        return tuple(cast(list[str], value))
+
+    def tables(self, key: str) -> list[Mapping[str, Any]]:
+        value = self.table.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{self.where}: `{key}` must be a non-empty list of tables")
+        return cast(list[Mapping[str, Any]], value)
+
+
+def _artifact(where: str, table: Mapping[str, Any]) -> Artifact:
+    fields = _Fields(where, table)
+    kind = fields.string("kind")
+    if kind not in ("crate", "sdist"):
+        raise ConfigError(f"{where}: `kind` = {kind!r} is not 'crate' or 'sdist'")
+    return Artifact(
+        name=fields.string("name"),
+        kind=cast(ArtifactKind, kind),
+        url=fields.string("url"),
+        sha256=fields.string("sha256", _SHA256),
+        path=fields.optional_string("path", ""),
+        drop=fields.strings("drop", required=False),
+    )
+
+
+def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mapping[str, Any]) -> Pin:
+    where = f"{pins_path} [[pins]] #{index + 1}"
+    fields = _Fields(where, table)
+    project = fields.string("project")
+    if project not in PROJECTS:
+        raise ConfigError(f"{where}: unknown project {project!r}")
+    version = fields.string("version")
+    try:
+        Version(version)
+    except InvalidVersion as exc:
+        raise ConfigError(f"{where}: `version` = {version!r} is not a version") from exc
+    where = f"{pins_path} ({project} {version})"
+    fields = _Fields(where, table)
+    project_table = projects.get(project)
+    if not isinstance(project_table, dict):
+        raise ConfigError(f"{pins_path}: missing [projects.{project}] table")
+    project_fields = _Fields(f"{pins_path} [projects.{project}]", project_table)
+    series_dir = pins_path.parent / project / version
+    artifacts = tuple(
+        _artifact(f"{where} artifact #{i + 1}", item)
+        for i, item in enumerate(fields.tables("artifacts"))
+    )
+    return Pin(
+        project=project,
+        version=version,
+        git_url=project_fields.string("git_url"),
+        branch=project_fields.string("branch"),
+        not_shipped=project_fields.strings("not_shipped"),
+        tag=fields.string("tag"),
+        commit=fields.string("commit", _COMMIT),
+        patches=fields.strings("patches"),
+        artifacts=artifacts,
+        series_dir=series_dir,
+    )
+
+
+def _check_series_files(pin: Pin) -> None:
+    where = f"{pin.series_dir}"
+    if not pin.series_dir.is_dir():
+        raise ConfigError(f"{where}: series folder for {pin.project} {pin.version} is missing")
+    if len(set(pin.patches)) != len(pin.patches):
+        raise ConfigError(f"{where}: a patch is listed twice in the series")
+    for path in pin.patch_paths:
+        if not path.is_file():
+            raise ConfigError(f"{path}: listed in the series but missing")
+    listed = set(pin.patches)
+    unlisted = sorted(p.name for p in pin.series_dir.glob("*.patch") if p.name not in listed)
+    if unlisted:
+        raise ConfigError(f"{where}: patch files not listed in the series: {', '.join(unlisted)}")
+
+
+def load_pins(path: Path = DEFAULT_PINS, *, check_files: bool = True) -> Pins:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: pins file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    projects = data.get("projects")
+    if not isinstance(projects, dict):
+        raise ConfigError(f"{path}: missing [projects] table")
+    raw_pins = data.get("pins")
+    if not isinstance(raw_pins, list) or not raw_pins:
+        raise ConfigError(f"{path}: no [[pins]] entries")
+    pins = tuple(_pin(path, i, table, projects) for i, table in enumerate(raw_pins))
+    seen: set[tuple[str, str]] = set()
+    for pin in pins:
+        key = (pin.project, pin.version)
+        if key in seen:
+            raise ConfigError(f"{path}: {pin.project} {pin.version} is pinned twice")
+        seen.add(key)
+        if check_files:
+            _check_series_files(pin)
+    return Pins(path=path, pins=pins)
+
+
+def pin_as_json(pin: Pin) -> dict[str, object]:
+    return {
+        "project": pin.project,
+        "version": pin.version,
+        "git_url": pin.git_url,
+        "tag": pin.tag,
+        "commit": pin.commit,
+        "branch": pin.branch,
+        "patches": list(pin.patches),
+        "artifacts": [
+            {"name": a.name, "kind": a.kind, "url": a.url, "sha256": a.sha256, "path": a.path}
+            for a in pin.artifacts
+        ],
+        "not_shipped": list(pin.not_shipped),
+    }
+
+
+def series_rows(pins: Sequence[Pin]) -> list[list[str]]:
+    return [
+        [pin.project, pin.version, pin.tag, pin.commit[:12], str(len(pin.patches))] for pin in pins
+    ]

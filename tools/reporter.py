@@ -1,0 +1,132 @@
+"""Progress and results go through a reporter passed in explicitly; logic never prints."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.console import Console
+from rich.table import Table
+
+
+class Reporter(Protocol):
+    def step(self, message: str) -> None: ...
+    def command(self, args: Sequence[str]) -> None: ...
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
+    def progress(self, message: str) -> _Progress: ...
+
+
+class _Progress(Protocol):
+    def __enter__(self) -> None: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def _console(stderr: bool) -> Console:
+    no_color = "NO_COLOR" in os.environ
+    force = "FORCE_COLOR" in os.environ
+    return Console(
+        stderr=stderr,
+        no_color=no_color,
+        force_terminal=True if force else None,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+class TerminalReporter:
+    """Steps and commands on stderr (with elapsed time), tables on stdout."""
+
+    def __init__(self, *, verbose: bool = False) -> None:
+        self._err = _console(stderr=True)
+        self._out = _console(stderr=False)
+        self._verbose = verbose
+        self._start = time.monotonic()
+
+    def _elapsed(self) -> str:
+        return f"[{time.monotonic() - self._start:6.1f}s]"
+
+    def step(self, message: str) -> None:
+        self._err.print(f"[dim]{self._elapsed()}[/dim] [bold]*[/bold] {message}", markup=True)
+
+    def command(self, args: Sequence[str]) -> None:
+        if self._verbose:
+            self._err.print(f"[dim]{self._elapsed()} + {shlex.join(args)}[/dim]", markup=True)
+
+    def info(self, message: str) -> None:
+        self._err.print(f"  {message}", markup=False)
+
+    def warn(self, message: str) -> None:
+        self._err.print(f"[yellow]warning:[/yellow] {message}", markup=True)
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        self._out.print(table)
+
+    @contextmanager
+    def _status(self, message: str) -> Iterator[None]:
+        if self._err.is_terminal:
+            start = time.monotonic()
+            with self._err.status(message):
+                yield
+            self.info(f"{message}: {time.monotonic() - start:.1f}s")
+        else:
+            self.step(message)
+            yield
+
+    def progress(self, message: str) -> _Progress:
+        return self._status(message)  # type: ignore[return-value]
+
+
+@dataclass
+class RecordingReporter:
+    """Keeps everything it is told, for tests."""
+
+    lines: list[str] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
+    tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
+
+    def step(self, message: str) -> None:
+        self.lines.append(f"step: {message}")
+
+    def command(self, args: Sequence[str]) -> None:
+        self.commands.append(list(args))
+
+    def info(self, message: str) -> None:
+        self.lines.append(f"info: {message}")
+
+    def warn(self, message: str) -> None:
+        self.lines.append(f"warn: {message}")
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.tables.append((title, list(columns), [list(row) for row in rows]))
+
+    @contextmanager
+    def _status(self, message: str) -> Iterator[None]:
+        self.lines.append(f"progress: {message}")
+        yield
+
+    def progress(self, message: str) -> _Progress:
+        return self._status(message)  # type: ignore[return-value]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def print_error(message: str, hint: str | None) -> None:
+    console = _console(stderr=True)
+    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    if hint:
+        console.print(f"  hint: {hint}", markup=False)
+    sys.stderr.flush()

@@ -1,0 +1,69 @@
+"""The one place that starts processes: logs the exact command, converts failures once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.errors import CommandFailed
+from tools.reporter import Reporter
+
+
+@dataclass(frozen=True)
+class Completed:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Runs commands, echoing each one through the reporter before it starts."""
+
+    reporter: Reporter
+
+    def run(
+        self,
+        args: Sequence[str | Path],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        check: bool = True,
+        capture: bool = True,
+        input_text: str | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
+        argv = [str(arg) for arg in args]
+        self.reporter.command(argv)
+        full_env = dict(os.environ if env is None else env)
+        if extra_env:
+            full_env.update(extra_env)
+        try:
+            proc = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=full_env,
+                input=input_text,
+                text=True,
+                capture_output=capture,
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise CommandFailed(f"{argv[0]} was not found: {exc}") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CommandFailed(f"{argv[0]} timed out after {timeout:.0f}s") from exc
+        result = Completed(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
+        if check and proc.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-15:]
+            raise CommandFailed(
+                f"`{' '.join(argv[:3])}` exited with {proc.returncode}"
+                + (f": {tail[-1]}" if tail else ""),
+                output=result.stdout + result.stderr,
+            )
+        return result
