@@ -1,0 +1,112 @@
+"""Pure logic: patch parsing, failure diagnosis, repository layout of archive members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.apply import _describe_failure
+from tools.errors import ConfigError
+from tools.pins import Artifact
+from tools.series import parse_patch, whitespace_problems
+from tools.sources import _member_path
+
+PATCH = """\
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: A Developer <dev@example.invalid>
+Date: Mon, 2 Nov 2026 10:00:00 +0000
+Subject: [PATCH 1/2] pyo3-build-config: prefer the base interpreter when
+ it is set
+
+Explain the change here.
+
+More detail.
+---
+ src/a.rs | 3 ++-
+ 1 file changed, 2 insertions(+), 1 deletion(-)
+
+diff --git a/src/a.rs b/src/a.rs
+index 1111111111111111111111111111111111111111..2222222222222222222222222222222222222222 100644
+--- a/src/a.rs
++++ b/src/a.rs
+@@ -1,3 +1,4 @@
+ one
+-two
++two and a half
++three \n four
+@@ -10,2 +11,2 @@
+ ten
+-eleven
++eleven!
+-- \n2.47.3
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "0001-x.patch"
+    path.write_text(text)
+    return path
+
+
+def test_parse_patch_reads_headers_body_and_hunks(tmp_path: Path) -> None:
+    patch = parse_patch(_write(tmp_path, PATCH))
+    assert patch.author == "A Developer <dev@example.invalid>"
+    assert patch.subject == "pyo3-build-config: prefer the base interpreter when it is set"
+    assert patch.body == "Explain the change here.\n\nMore detail."
+    (change,) = patch.files
+    assert change.path == "src/a.rs"
+    assert [h.source_start for h in change.hunks] == [1, 10]
+    assert change.hunks[1].header == "@@ -10,2 +11,2 @@"
+
+
+def test_whitespace_problems_name_file_and_line(tmp_path: Path) -> None:
+    patch = parse_patch(_write(tmp_path, PATCH))
+    assert whitespace_problems(patch) == [
+        f"{tmp_path / '0001-x.patch'}: src/a.rs:3: trailing whitespace in an added line"
+    ]
+
+
+def test_not_a_patch(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no `diff --git` section"):
+        parse_patch(_write(tmp_path, "Subject: hi\n\nnothing\n"))
+
+
+def test_truncated_hunk_is_malformed(tmp_path: Path) -> None:
+    text = PATCH.replace("@@ -10,2 +11,2 @@", "@@ -10,5 +11,2 @@")
+    with pytest.raises(ConfigError, match="malformed diff"):
+        parse_patch(_write(tmp_path, text))
+
+
+def test_failure_names_the_hunk(tmp_path: Path) -> None:
+    patch = parse_patch(_write(tmp_path, PATCH))
+    message = _describe_failure(
+        patch, "error: patch failed: src/a.rs:10\nerror: src/a.rs: patch does not apply\n"
+    )
+    assert message == "0001-x.patch: src/a.rs, hunk 2 of 2 (@@ -10,2 +11,2 @@) does not apply"
+    missing = _describe_failure(patch, "error: src/a.rs: does not exist in index\n")
+    assert missing == "0001-x.patch: src/a.rs does not exist in the base"
+
+
+CRATE = Artifact(name="pyo3-ffi", kind="crate", url="file:///x/pyo3-ffi-1.0.crate",
+                 sha256="0" * 64, path="pyo3-ffi", drop=("Cargo.toml.orig",))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        ("pyo3-ffi-1.0/src/lib.rs", "pyo3-ffi/src/lib.rs"),
+        ("pyo3-ffi-1.0/build.rs", "pyo3-ffi/build.rs"),
+        ("pyo3-ffi-1.0/.cargo_vcs_info.json", None),
+        ("pyo3-ffi-1.0/Cargo.toml.orig", None),
+        ("pyo3-ffi-1.0", None),
+    ],
+)
+def test_member_layout(member: str, expected: str | None) -> None:
+    result = _member_path(CRATE, member)
+    assert (str(result) if result is not None else None) == expected
+
+
+def test_unsafe_member_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unsafe path"):
+        _member_path(CRATE, "pyo3-ffi-1.0/../../etc/passwd")
