@@ -10,18 +10,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tools import __version__
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.check import check_pins
-from tools.errors import ConfigError, ToolError
+from tools.errors import ConfigError, ToolError, VerificationFailed
 from tools.gitops import Git
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
+from tools.verify.fixtures import FIXTURES
+from tools.verify.frontends import FRONTENDS
+from tools.verify.report import write_json, write_markdown
+from tools.verify.run import VerifyOptions, find_other_python, select_pins, verify
+from tools.verify.safety import SCENARIOS
+from tools.verify.summary import print_summary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +63,55 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check the pins and that every patch applies")
     check.add_argument("--no-apply", action="store_true", help="parse only; do not apply")
+
+    verify = commands.add_parser("verify", help="build both projects and measure the rollout")
+    verify.add_argument("--pyo3", help="pyo3 pin (default: newest)")
+    verify.add_argument("--maturin", help="maturin pin (default: newest)")
+    verify.add_argument(
+        "--frontend",
+        type=_csv(FRONTENDS),
+        default=list(FRONTENDS),
+        help="comma-separated frontends (default: %(default)s)",
+    )
+    verify.add_argument(
+        "--fixture",
+        type=_csv(FIXTURES),
+        default=list(FIXTURES),
+        help="comma-separated fixtures (default: %(default)s)",
+    )
+    verify.add_argument(
+        "--safety",
+        default="all",
+        help="'all', 'none' or comma-separated scenarios: " + ", ".join(SCENARIOS),
+    )
+    verify.add_argument(
+        "--no-upstream-checks",
+        action="store_true",
+        help="skip rustfmt, clippy and the crates' own tests",
+    )
+    verify.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="interpreter the builds are based on (default: this one)",
+    )
+    verify.add_argument(
+        "--other-python", type=Path, help="a CPython of another minor version (default: searched)"
+    )
+    verify.add_argument("--json", type=Path, dest="json_path", help="write the JSON report here")
+    verify.add_argument("--markdown", type=Path, help="write the Markdown report here")
     return parser
+
+
+def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    def parse(value: str) -> list[str]:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(f"{value!r}: choose from {', '.join(choices)}")
+        return items
+
+    return parse
 
 
 def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
@@ -65,10 +119,6 @@ def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     options = ApplyOptions(pin=pin, source=args.source, dest=args.dest, git_url=args.git_url,
                            branch=args.branch)  # fmt: skip
     result = apply_series(options, cache, Git(Runner(reporter)), reporter)
-    for patch, files in result.skipped.items():
-        reporter.info(
-            f"skipped in {patch} (not shipped in the registry artifacts): {', '.join(files)}"
-        )
     messages = {
         "created": f"created {result.dest} with {len(result.applied)} commits on {result.branch}",
         "applied": f"applied {len(result.applied)} commits on {result.branch} in {result.dest}",
@@ -107,6 +157,40 @@ def _run_check(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     return 0
 
 
+def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    if args.safety == "all":
+        scenarios = None
+    elif args.safety == "none":
+        scenarios = []
+    else:
+        scenarios = _csv(list(SCENARIOS))(args.safety)
+    pyo3, maturin = select_pins(pins, args.pyo3, args.maturin)
+    runner = Runner(reporter)
+    options = VerifyOptions(
+        pyo3=pyo3,
+        maturin=maturin,
+        frontends=args.frontend,
+        fixtures=args.fixture,
+        scenarios=scenarios,
+        upstream_checks=not args.no_upstream_checks,
+        python=args.python,
+        other_python=args.other_python or find_other_python(args.python, runner),
+    )
+    report = verify(options, cache, reporter)
+    if args.json_path:
+        write_json(report, args.json_path)
+    if args.markdown:
+        write_markdown(report, args.markdown)
+    print_summary(report, reporter)
+    failures = report.failures()
+    if failures:
+        raise VerificationFailed(
+            f"{len(failures)} expectation(s) failed; first: {failures[0]}",
+            hint="see the report for the evidence",
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
     debug = False
     try:
@@ -121,6 +205,8 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
             return _run_pins(args, pins, reporter)
         if args.command == "check":
             return _run_check(args, pins, cache, reporter)
+        if args.command == "verify":
+            return _run_verify(args, pins, cache, reporter)
         raise ConfigError(f"unknown command {args.command!r}")
     except ToolError as exc:
         if debug:

@@ -1,0 +1,28 @@
+"""Jinja2 templates kept in the repo; an undefined variable is an error, never a blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["seconds"] = lambda value: f"{value:.1f}"
+    env.filters["crates"] = lambda names: ", ".join(names) if names else "none"
+    return env
+
+
+def render_template(name: str, **values: Any) -> str:
+    return _environment().get_template(name).render(**values)

@@ -1,0 +1,55 @@
+"""What every verify step shares: the inputs built once, where to work, how to run things."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.reporter import Reporter
+from tools.runner import Runner
+from tools.verify.artifacts import Trees, Variant
+from tools.verify.fixtures import Fixture, FixtureName, render_fixture
+from tools.verify.frontends import BuildSetup
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyContext:
+    runner: Runner
+    reporter: Reporter
+    work: Path
+    python: Path
+    pyo3_version: str
+    maturin_version: str
+    pyo3_trees: Trees
+    wheelhouses: dict[Variant, Path]
+
+    def fixture(self, name: FixtureName, pyo3: Variant, where: Path) -> Fixture:
+        return render_fixture(
+            name,
+            where / "project",
+            pyo3_tree=self.pyo3_trees[pyo3],
+            pyo3_version=self.pyo3_version,
+            maturin_version=self.maturin_version,
+        )
+
+    def setup(self, maturin: Variant, target: Path, **extra_env: str) -> BuildSetup:
+        return BuildSetup(
+            wheelhouse=self.wheelhouses[maturin],
+            target_dir=target,
+            python=self.python,
+            extra_env=extra_env,
+        )
+
+
+def import_wheel(
+    runner: Runner, wheel: Path, code: str, python: Path, venv: Path
+) -> tuple[bool, str]:
+    """Installs the wheel into a fresh venv of `python` and runs `code` there."""
+    uv = [sys.executable, "-m", "uv"]
+    runner.run([*uv, "venv", "--quiet", "--python", python, venv])
+    runner.run([*uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+                "--no-index", "--no-deps", wheel])  # fmt: skip
+    result = runner.run([venv / "bin" / "python", "-c", code], check=False)
+    detail = (result.stderr or result.stdout).strip().splitlines()
+    return result.returncode == 0, detail[-1] if detail else ""

@@ -1,0 +1,71 @@
+"""The verify report: one JSON document (the evidence) and a Markdown rendering of it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.templates import render_template
+from tools.verify.matrix import CellResult
+from tools.verify.safety import ScenarioResult
+from tools.verify.upstream import UpstreamCheck
+
+
+@dataclass
+class Report:
+    pins: dict[str, str]
+    series: dict[str, str]
+    variants: dict[str, str]
+    cells: list[CellResult]
+    safety: list[ScenarioResult]
+    upstream_tests: list[UpstreamCheck]
+    environment: dict[str, Any]
+    started: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(c.ok for c in self.cells)
+            and all(s.ok for s in self.safety)
+            and all(u.ok for u in self.upstream_tests)
+        )
+
+    def failures(self) -> list[str]:
+        failed = [
+            f"cell maturin {c.maturin} x pyo3 {c.pyo3} | {c.frontend} | {c.fixture}: expected "
+            f"{c.expected}, compiled {', '.join(c.chain_compiled) or 'no pyo3 crate'}"
+            + ("" if c.import_ok else f", import failed: {c.import_detail}")
+            for c in self.cells
+            if not c.ok
+        ]
+        failed += [f"safety {s.scenario}: expected {s.expected}, observed {s.observed}"
+                   for s in self.safety if not s.ok]  # fmt: skip
+        failed += [f"upstream {u.command}: {u.failed} failed" for u in self.upstream_tests
+                   if not u.ok]  # fmt: skip
+        return failed
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """Markdown from the JSON form, so a committed report can be rendered again."""
+    frontends = sorted({c["frontend"] for c in data["cells"]},
+                       key=["uv", "build", "pip"].index)  # fmt: skip
+    return render_template("verify-report.md.j2", report=data, frontends=frontends)
+
+
+def write_markdown(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(report.to_json()))

@@ -1,0 +1,132 @@
+"""Orchestrates a verify run: inputs, rollout matrix, safety scenarios, upstream checks."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.cache import Cache
+from tools.gitops import Git
+from tools.pins import Pin, Pins
+from tools.reporter import Reporter
+from tools.runner import Runner
+from tools.verify.artifacts import maturin_wheels, series_hash, source_trees, wheelhouse
+from tools.verify.context import VerifyContext
+from tools.verify.fixtures import FixtureName
+from tools.verify.frontends import Frontend
+from tools.verify.matrix import run_matrix
+from tools.verify.report import Report
+from tools.verify.safety import run_safety
+from tools.verify.upstream import run_upstream_checks
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyOptions:
+    pyo3: Pin
+    maturin: Pin
+    frontends: list[Frontend]
+    fixtures: list[FixtureName]
+    scenarios: list[str] | None  # None: all; []: none
+    upstream_checks: bool
+    python: Path
+    other_python: Path | None
+
+
+def find_other_python(python: Path, runner: Runner) -> Path | None:
+    """Another CPython minor version on this machine (pyenv or PATH), newest first."""
+    this = runner.run([python, "-c", "import sys; print(sys.version_info[1])"]).stdout.strip()
+    candidates: list[Path] = []
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in ("13", "12", "14", "10"):
+        if minor == this:
+            continue
+        candidates += sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"), reverse=True)
+        candidates += [Path(p) / f"python3.{minor}" for p in os.environ["PATH"].split(os.pathsep)]
+    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
+def _version(runner: Runner, args: list[str | Path]) -> str:
+    result = runner.run(args, check=False)
+    text = (result.stdout or result.stderr).strip().splitlines()
+    return text[0] if result.returncode == 0 and text else "unavailable"
+
+
+def environment(runner: Runner, options: VerifyOptions) -> dict[str, str]:
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f"{kib / 1024 / 1024:.0f} GiB"
+    return {
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {memory}",
+        "python": f"{_version(runner, [options.python, '--version'])} ({options.python})",
+        "other python": str(options.other_python or "none found"),
+        "uv": _version(runner, [sys.executable, "-m", "uv", "--version"]),
+        "build": _version(runner, [options.python, "-m", "build", "--version"]),
+        "pip": _version(runner, [options.python, "-m", "pip", "--version"]).split(" from ")[0],
+        "cargo": _version(runner, ["cargo", "--version"]),
+        "rustc": _version(runner, ["rustc", "--version"]),
+    }
+
+
+def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    start = time.monotonic()
+    runner = Runner(reporter)
+    git = Git(runner)
+    reporter.step("preparing pyo3 sources without and with the series")
+    pyo3_trees = source_trees(options.pyo3, cache, git, reporter)
+    reporter.step("preparing maturin without and with the series")
+    maturin_trees = source_trees(options.maturin, cache, git, reporter)
+    wheels = maturin_wheels(options.maturin, maturin_trees, cache, runner, reporter)
+    work = cache.builds / "verify"
+    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel)
+              for variant, wheel in wheels.items()}  # fmt: skip
+    ctx = VerifyContext(
+        runner=runner,
+        reporter=reporter,
+        work=work,
+        python=options.python,
+        pyo3_version=options.pyo3.version,
+        maturin_version=options.maturin.version,
+        pyo3_trees=pyo3_trees,
+        wheelhouses=houses,
+    )
+    reporter.step(f"rollout matrix: {', '.join(options.frontends)} x {', '.join(options.fixtures)}")
+    cells = run_matrix(ctx, options.frontends, options.fixtures)
+    safety = []
+    if options.scenarios != []:
+        reporter.step("safety scenarios")
+        safety = run_safety(ctx, options.other_python, options.scenarios)
+    checks = []
+    if options.upstream_checks:
+        reporter.step("upstream checks on the patched trees")
+        checks = run_upstream_checks(options.pyo3, pyo3_trees.new, cache, runner, reporter)
+        checks += run_upstream_checks(options.maturin, maturin_trees.new, cache, runner, reporter)
+    return Report(
+        pins={"pyo3": options.pyo3.version, "maturin": options.maturin.version},
+        series={"pyo3": series_hash(options.pyo3), "maturin": series_hash(options.maturin)},
+        variants={
+            "pyo3_old": f"pyo3 {options.pyo3.version} crates from the crate registry",
+            "pyo3_new": f"the same with the pyo3 series ({len(options.pyo3.patches)} patches)",
+            "maturin_old": f"maturin {options.maturin.version} sdist from PyPI, built from "
+            "source as pip does where no wheel exists (setup.py: cargo --no-default-features)",
+            "maturin_new": f"the same sdist with the maturin series "
+            f"({len(options.maturin.patches)} patches), built the same way",
+        },
+        cells=cells,
+        safety=safety,
+        upstream_tests=checks,
+        environment=environment(runner, options),
+        started=started.isoformat(),
+        seconds=round(time.monotonic() - start, 1),
+    )
+
+
+def select_pins(pins: Pins, pyo3: str | None, maturin: str | None) -> tuple[Pin, Pin]:
+    return pins.select("pyo3", pyo3), pins.select("maturin", maturin)

@@ -1,0 +1,32 @@
+"""The short summary `tools verify` prints at the end."""
+
+from __future__ import annotations
+
+from tools.reporter import Reporter
+from tools.verify.report import Report
+
+
+def print_summary(report: Report, reporter: Reporter) -> None:
+    reporter.table(
+        f"Rollout (pyo3 {report.pins['pyo3']}, maturin {report.pins['maturin']})",
+        ["frontend", "fixture", "maturin", "pyo3", "expected", "pyo3 crates compiled",
+         "cold s", "warm s", "import", "ok"],
+        [[c.frontend, c.fixture, c.maturin, c.pyo3, c.expected,
+          ", ".join(c.chain_compiled) or "none",
+          f"{c.cold_s:.1f}", f"{c.warm_s:.1f}", "yes" if c.import_ok else "NO",
+          "ok" if c.ok else "FAILED"] for c in report.cells],
+    )  # fmt: skip
+    if report.safety:
+        reporter.table(
+            "Safety",
+            ["scenario", "expected", "observed", "ok"],
+            [[s.scenario, s.expected, s.observed, "ok" if s.ok else "FAILED"]
+             for s in report.safety],
+        )  # fmt: skip
+    if report.upstream_tests:
+        reporter.table(
+            "Upstream checks",
+            ["project", "command", "passed", "failed", "ok"],
+            [[u.project, u.command, str(u.passed), str(u.failed), "ok" if u.ok else "FAILED"]
+             for u in report.upstream_tests],
+        )  # fmt: skip
