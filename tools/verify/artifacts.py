@@ -77,8 +77,10 @@ def maturin_wheels(
     """One maturin wheel per variant; rebuilt only when the pin or the series changed."""
     keys = {"old": "old", "new": f"new-{series_hash(pin)}"}
     wheels: dict[Variant, Path] = {}
-    target = cache.builds / "maturin-target"
     for variant in VARIANTS:
+        # One target dir per variant: cargo keys a path package's artifacts by its path relative
+        # to the workspace, so a second checkout sharing the dir would be taken as up to date.
+        target = cache.builds / f"maturin-target-{variant}"
         out = cache.builds / "wheels" / f"maturin-{pin.version}-{keys[variant]}"
         found = sorted(out.glob("maturin-*.whl"))
         if not found:

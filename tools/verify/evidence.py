@@ -16,7 +16,9 @@ PYO3_CHAIN = ("pyo3-build-config", "pyo3-ffi", "pyo3-macros-backend", "pyo3-macr
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _COMPILING = re.compile(r"^\s*Compiling (?P<name>[A-Za-z0-9_.-]+) v\d", re.MULTILINE)
-_DIRTY_FOR = re.compile(r"fingerprint dirty for (?P<name>[A-Za-z0-9_.-]+) v\S+.*?/(?P<mode>\w+)/")
+_DIRTY_FOR = re.compile(
+    r"fingerprint dirty for (?P<name>[A-Za-z0-9_.-]+) v[^\s/]+(?: \([^)]*\))?/(?P<mode>\w+)/"
+)
 _DIRTY = re.compile(r"cargo::core::compiler::fingerprint:\s+dirty: (?P<reason>.*)$")
 _ENV_CHANGED = re.compile(r'EnvVarChanged \{ name: "(?P<name>[^"]+)"')
 _FILE_CHANGED = re.compile(r'(?:ChangedFile|MissingFile)\s*\{[^}]*?stale: "(?P<path>[^"]+)"')

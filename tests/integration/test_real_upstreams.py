@@ -1,0 +1,126 @@
+"""Against the real registries: apply the newest pins, check them, and run `tools verify` for the
+uv frontend (all four cells with the ext and downstream fixtures, every safety scenario, and
+upstream's own tests, rustfmt and clippy on the patched trees).
+
+Downloads and builds go to the user's cache directory, so a second run is much faster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import git
+import pytest
+
+from tools.cli import main
+from tools.pins import load_pins
+from tools.reporter import RecordingReporter
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def _tools(*argv: str) -> tuple[int, RecordingReporter]:
+    reporter = RecordingReporter()
+    return main(list(argv), reporter=reporter), reporter
+
+
+@pytest.mark.parametrize("project", ["pyo3", "maturin"])
+def test_apply_newest_pin_from_the_registries(project: str, tmp_path: Path) -> None:
+    pin = load_pins().select(project, None)
+    dest = tmp_path / project
+    code, _ = _tools("apply", project, "--source", "registry", "--dest", str(dest))
+    assert code == 0
+    repo = git.Repo(dest)
+    subjects = [str(c.summary) for c in repo.iter_commits()]
+    assert len(subjects) == len(pin.patches) + 1
+    assert subjects[-1] == f"Import {project} {pin.version} from the registries"
+    changed = dest / ("pyo3-build-config/src/impl_.rs" if project == "pyo3" else "src/compile.rs")
+    assert "PYO3_BASE_PYTHON" in changed.read_text()
+
+    head = repo.head.commit.hexsha
+    code, reporter = _tools("apply", project, "--source", "registry", "--dest", str(dest))
+    assert code == 0
+    assert "nothing to do" in reporter.text()
+    assert repo.head.commit.hexsha == head
+
+    changed.write_text(changed.read_text() + "\n// a local edit\n")
+    code, _ = _tools("apply", project, "--source", "registry", "--dest", str(dest))
+    assert code == 4
+    assert changed.read_text().endswith("// a local edit\n")
+    assert repo.head.commit.hexsha == head
+
+
+def test_check_newest_pins() -> None:
+    code, reporter = _tools("check")
+    assert code == 0, reporter.text()
+    ((_title, _columns, rows),) = reporter.tables
+    assert all(row[2] == row[3] for row in rows)
+
+
+@pytest.fixture(scope="session")
+def uv_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("verify")
+    code, _reporter = _tools(
+        "verify", "--frontend", "uv", "--fixture", "ext,downstream",
+        "--json", str(out / "report.json"), "--markdown", str(out / "report.md"),
+    )  # fmt: skip
+    report: dict[str, Any] = json.loads((out / "report.json").read_text())
+    report["exit_code"] = code
+    report["markdown"] = (out / "report.md").read_text()
+    return report
+
+
+def _cell(report: dict[str, Any], maturin: str, pyo3: str, fixture: str) -> dict[str, Any]:
+    cells: list[dict[str, Any]] = report["cells"]
+    (cell,) = [c for c in cells if (c["maturin"], c["pyo3"], c["fixture"]) ==
+               (maturin, pyo3, fixture)]  # fmt: skip
+    return cell
+
+
+def test_verify_passes(uv_report: dict[str, Any]) -> None:
+    assert uv_report["exit_code"] == 0, [c for c in uv_report["cells"] if not c["ok"]]
+    assert uv_report["ok"] is True
+    assert uv_report["pins"] == {
+        "pyo3": load_pins().select("pyo3", None).version,
+        "maturin": load_pins().select("maturin", None).version,
+    }
+
+
+@pytest.mark.parametrize("fixture", ["ext", "downstream"])
+def test_new_new_keeps_the_pyo3_chain_cached(uv_report: dict[str, Any], fixture: str) -> None:
+    cell = _cell(uv_report, "new", "new", fixture)
+    assert cell["chain_compiled"] == []
+    assert cell["import_ok"] is True
+
+
+@pytest.mark.parametrize(("maturin", "pyo3"), [("old", "old"), ("new", "old"), ("old", "new")])
+@pytest.mark.parametrize("fixture", ["ext", "downstream"])
+def test_other_cells_are_the_status_quo(
+    uv_report: dict[str, Any], maturin: str, pyo3: str, fixture: str
+) -> None:
+    cell = _cell(uv_report, maturin, pyo3, fixture)
+    assert "pyo3-ffi" in cell["compiled"]
+    assert any("env PYO3_PYTHON changed" in r for r in cell["reasons"]["pyo3-ffi"])
+    assert cell["import_ok"] is True
+
+
+def test_every_safety_scenario_holds(uv_report: dict[str, Any]) -> None:
+    failed = [s for s in uv_report["safety"] if not s["ok"]]
+    assert failed == []
+    assert len(uv_report["safety"]) >= 8
+
+
+def test_upstream_checks_pass_on_the_patched_trees(uv_report: dict[str, Any]) -> None:
+    checks = uv_report["upstream_tests"]
+    assert {c["project"] for c in checks} == {"pyo3", "maturin"}
+    assert all(c["ok"] and c["failed"] == 0 for c in checks)
+    tests = [c for c in checks if "cargo test" in c["command"]]
+    assert all(c["passed"] > 0 for c in tests)
+
+
+def test_markdown_report_has_every_table(uv_report: dict[str, Any]) -> None:
+    markdown = uv_report["markdown"]
+    for heading in ("## Rollout table", "### uv", "## Safety scenarios", "## Upstream checks"):
+        assert heading in markdown
