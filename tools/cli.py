@@ -20,6 +20,8 @@ from tools.check import check_pins
 from tools.errors import ConfigError, ToolError, VerificationFailed
 from tools.gitops import Git
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
+from tools.pr import PrOptions, create_pr
+from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
 from tools.verify.fixtures import FIXTURES
@@ -100,6 +102,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", type=Path, dest="json_path", help="write the JSON report here")
     verify.add_argument("--markdown", type=Path, help="write the Markdown report here")
+
+    pr = commands.add_parser("pr", help="render the upstream pull request and prepare its branch")
+    pr.add_argument("project", choices=PROJECTS)
+    pr.add_argument("--version", dest="pin_version", help="upstream version (default: newest pin)")
+    pr.add_argument("--report", type=Path, required=True, help="the verify report (JSON)")
+    pr.add_argument("--out", type=Path, required=True, help="where title.txt and body.md go")
+    pr.add_argument("--checkout", type=Path, help="checkout for the branch (default: OUT/checkout)")
+    pr.add_argument("--branch", help="branch name (default: from the pins)")
+    pr.add_argument("--remote", help="push the branch to this URL")
+    pr.add_argument(
+        "--source",
+        choices=("git", "registry"),
+        default="git",
+        help="base of the branch (default: %(default)s, the pinned tag)",
+    )
+    pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    pr.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="render from a missing-pins or failed report, marked unverified",
+    )
+
+    proposal = commands.add_parser("proposal", help="regenerate PROPOSAL.md's evidence section")
+    proposal.add_argument("--report", type=Path, default=DEFAULT_REPORT)
+    proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
+    proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
 
 
@@ -191,6 +219,37 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
     return 0
 
 
+def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    pin = pins.select(args.project, args.pin_version)
+    sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
+    options = PrOptions(
+        pin=pin,
+        sibling=sibling,
+        report=args.report,
+        out=args.out,
+        checkout=args.checkout or args.out / "checkout",
+        branch=args.branch,
+        remote=args.remote,
+        source=args.source,
+        git_url=args.git_url,
+        allow_unverified=args.allow_unverified,
+    )
+    result = create_pr(options, cache, Git(Runner(reporter)), reporter)
+    if result.unverified:
+        reporter.warn("rendered as UNVERIFIED: " + "; ".join(result.unverified))
+    reporter.step(f"branch {result.branch} is ready in {result.checkout}; to open the PR:")
+    for command in result.commands:
+        print(command)
+    return 0
+
+
+def _run_proposal(args: argparse.Namespace, reporter: Reporter) -> int:
+    result = update_proposal(args.proposal, args.report, check=args.check)
+    state = "updated" if result.changed else "already matches the report"
+    reporter.step(f"{result.path}: evidence section {state}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
     debug = False
     try:
@@ -207,6 +266,10 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
             return _run_check(args, pins, cache, reporter)
         if args.command == "verify":
             return _run_verify(args, pins, cache, reporter)
+        if args.command == "proposal":
+            return _run_proposal(args, reporter)
+        if args.command == "pr":
+            return _run_pr(args, pins, cache, reporter)
         raise ConfigError(f"unknown command {args.command!r}")
     except ToolError as exc:
         if debug:
