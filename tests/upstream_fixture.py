@@ -59,7 +59,7 @@ class FakeUpstream:
 
     def write_pins(self, *, commit: str | None = None, git_url: str | None = None,
                    sha256: dict[str, str] | None = None, patches: list[str] | None = None,
-                   extra: str = "") -> Path:  # fmt: skip
+                   extra: str = "", maturin: bool = False) -> Path:  # fmt: skip
         sums = {name: self.sha256(name) for name in self.archives} | (sha256 or {})
         names = patches if patches is not None else [p.name for p in self.series]
         text = f"""
@@ -85,6 +85,17 @@ artifacts = [
 ]
 {extra}
 """  # noqa: E501
+        if maturin:
+            series = self.pins_path.parent / "maturin" / "1.0.0"
+            series.mkdir(parents=True, exist_ok=True)
+            for patch in self.series:
+                (series / patch.name).write_text(patch.read_text())
+            text += text[text.index("[[pins]]") :].replace(
+                'project = "pyo3"', 'project = "maturin"'
+            )
+            text = text.replace(
+                'git_url = "file:///nonexistent"', f'git_url = "{git_url or self.repo.as_uri()}"'
+            ).replace('not_shipped = ["guide/"]', 'not_shipped = ["newsfragments/", "noxfile.py"]')
         self.pins_path.write_text(text)
         return self.pins_path
 
