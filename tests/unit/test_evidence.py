@@ -51,3 +51,17 @@ def test_describe_reason() -> None:
     changed = 'FsStatusOutdated(StaleItem(ChangedFile { reference: "a", stale: "/x/build.rs" }))'
     assert describe_reason(changed) == "file changed: /x/build.rs"
     assert describe_reason("LocalLengthsChanged") == "LocalLengthsChanged"
+
+
+def test_environment_maturin_gave_cargo() -> None:
+    line = (
+        "2026-11-24T18:18:34.705592Z DEBUG pep517:build_wheels:compile_cdylib: maturin::compile: "
+        'Running env -u CARGO PYO3_BASE_PYTHON="/usr/bin/python3.11" '
+        'PYO3_BUILD_EXTENSION_MODULE="1" PYO3_PYTHON="/tmp/build-env-x/bin/python" '
+        'PYTHON_SYS_EXECUTABLE="/tmp/build-env-x/bin/python" "cargo" "rustc" "--lib"\n'
+    )
+    assert parse_cargo_output(line).maturin_env == {
+        "PYO3_BASE_PYTHON": "/usr/bin/python3.11",
+        "PYO3_BUILD_EXTENSION_MODULE": "1",
+        "PYO3_PYTHON": "/tmp/build-env-x/bin/python",
+    }

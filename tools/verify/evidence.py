@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 FINGERPRINT_LOG = "cargo::core::compiler::fingerprint=info"
+# maturin logs the environment of its cargo command at this level: which variables it exported.
+MATURIN_LOG = "maturin::compile=debug"
 PYO3_CHAIN = ("pyo3-build-config", "pyo3-ffi", "pyo3-macros-backend", "pyo3-macros", "pyo3")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -22,6 +24,8 @@ _DIRTY_FOR = re.compile(
 _DIRTY = re.compile(r"cargo::core::compiler::fingerprint:\s+dirty: (?P<reason>.*)$")
 _ENV_CHANGED = re.compile(r'EnvVarChanged \{ name: "(?P<name>[^"]+)"')
 _FILE_CHANGED = re.compile(r'(?:ChangedFile|MissingFile)\s*\{[^}]*?stale: "(?P<path>[^"]+)"')
+_CARGO_COMMAND = re.compile(r"maturin::compile.*Running env (?P<env>.*?) \"cargo\"")
+_ASSIGNMENT = re.compile(r'(?P<name>PYO3_[A-Z_]+)="(?P<value>[^"]*)"')
 _WARNING = re.compile(r"^warning: (?P<package>[A-Za-z0-9_.-]+)@\S+: (?P<text>.*)$", re.MULTILINE)
 
 _MODES = {"RunCustomBuild": "build script", "Build": "compile"}
@@ -32,6 +36,7 @@ class BuildEvidence:
     compiled: tuple[str, ...]
     reasons: dict[str, list[str]] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    maturin_env: dict[str, str] = field(default_factory=dict)
 
     def chain_compiled(self) -> tuple[str, ...]:
         return tuple(name for name in self.compiled if name in PYO3_CHAIN)
@@ -71,4 +76,7 @@ def parse_cargo_output(text: str) -> BuildEvidence:
     warnings: dict[str, list[str]] = {}
     for warning in _WARNING.finditer(clean):
         warnings.setdefault(warning["package"], []).append(warning["text"].strip())
-    return BuildEvidence(tuple(compiled), reasons, warnings)
+    maturin_env: dict[str, str] = {}
+    if command := _CARGO_COMMAND.search(clean):
+        maturin_env = {m["name"]: m["value"] for m in _ASSIGNMENT.finditer(command["env"])}
+    return BuildEvidence(tuple(compiled), reasons, warnings, maturin_env)

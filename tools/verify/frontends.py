@@ -12,7 +12,7 @@ from typing import Literal
 
 from tools.errors import CommandFailed
 from tools.runner import Runner
-from tools.verify.evidence import FINGERPRINT_LOG, BuildEvidence, parse_cargo_output
+from tools.verify.evidence import FINGERPRINT_LOG, MATURIN_LOG, BuildEvidence, parse_cargo_output
 
 Frontend = Literal["uv", "build", "pip"]
 FRONTENDS: tuple[Frontend, ...] = ("uv", "build", "pip")
@@ -52,6 +52,7 @@ def build_env(setup: BuildSetup) -> dict[str, str]:
         {
             "CARGO_TARGET_DIR": str(setup.target_dir),
             "CARGO_LOG": FINGERPRINT_LOG,
+            "RUST_LOG": MATURIN_LOG,
             "CARGO_TERM_COLOR": "never",
             "NO_COLOR": "1",
             "PIP_NO_INDEX": "1",
@@ -66,15 +67,23 @@ def build_env(setup: BuildSetup) -> dict[str, str]:
 
 
 def frontend_command(
-    frontend: Frontend, project: Path, out: Path, python: Path, extra_args: Sequence[str] = ()
+    frontend: Frontend,
+    project: Path,
+    out: Path,
+    setup: BuildSetup,
+    extra_args: Sequence[str] = (),
 ) -> list[str]:
+    python = str(setup.python)
     if frontend == "uv":
-        return [sys.executable, "-m", "uv", "build", "--wheel", "--python", str(python),
+        # `uv build` resolves build requirements from PyPI unless told otherwise on the command
+        # line; UV_NO_INDEX / UV_FIND_LINKS alone were not honoured for them (uv 0.13.9).
+        return [sys.executable, "-m", "uv", "build", "--wheel", "--python", python,
+                "--no-index", "--find-links", str(setup.wheelhouse),
                 "--out-dir", str(out), *extra_args, str(project)]  # fmt: skip
     if frontend == "build":
-        return [str(python), "-m", "build", "--wheel", "--outdir", str(out), *extra_args,
+        return [python, "-m", "build", "--wheel", "--outdir", str(out), *extra_args,
                 str(project)]  # fmt: skip
-    return [str(python), "-m", "pip", "wheel", "--verbose", "--no-deps", "--wheel-dir", str(out),
+    return [python, "-m", "pip", "wheel", "--verbose", "--no-deps", "--wheel-dir", str(out),
             *extra_args, str(project)]  # fmt: skip
 
 
@@ -91,7 +100,7 @@ def build_wheel(
     before = set(out.glob("*.whl"))
     start = time.monotonic()
     result = runner.run(
-        frontend_command(frontend, project, out, setup.python, extra_args),
+        frontend_command(frontend, project, out, setup, extra_args),
         env=build_env(setup),
         check=False,
     )

@@ -32,6 +32,7 @@ class CellResult:
     warm_s: float
     import_ok: bool
     import_detail: str
+    base_python_exported: bool = False
     build_script_notes: list[str] = field(default_factory=list)
     expected: Expected = "status quo"
     ok: bool = False
@@ -70,14 +71,26 @@ def run_cell(
         warm_s=round(warm.seconds, 1),
         import_ok=import_ok,
         import_detail=detail,
+        base_python_exported="PYO3_BASE_PYTHON" in warm.evidence.maturin_env,
         build_script_notes=notes,
     )
 
 
 def judge(cells: list[CellResult]) -> None:
-    """new/new must keep the pyo3 chain cached; every other cell must match old/old."""
+    """new/new must keep the pyo3 chain cached; every other cell must match old/old. Whatever the
+    cell, maturin new must have exported PYO3_BASE_PYTHON for runnable non-abi3 builds and maturin
+    old never, which proves the frontend used the maturin under test."""
     baseline = {c.key: c for c in cells if c.maturin == "old" and c.pyo3 == "old"}
     for cell in cells:
+        expect_export = cell.maturin == "new" and cell.fixture != "abi3"
+        if cell.base_python_exported != expect_export:
+            cell.expected = "cached" if cell.maturin == cell.pyo3 == "new" else "status quo"
+            cell.ok = False
+            cell.import_detail += (
+                f" maturin {cell.maturin} {'did not export' if expect_export else 'exported'} "
+                "PYO3_BASE_PYTHON: the frontend did not use the maturin under test"
+            )
+            continue
         if cell.maturin == "new" and cell.pyo3 == "new":
             cell.expected = "cached"
             cell.ok = cell.import_ok and not cell.chain_compiled
