@@ -17,7 +17,7 @@ from tools import __version__
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.check import check_pins
-from tools.errors import ConfigError, ToolError, VerificationFailed
+from tools.errors import CommandFailed, ConfigError, ToolError, VerificationFailed
 from tools.gitops import Git
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
 from tools.pr import PrOptions, create_pr
@@ -274,7 +274,12 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
     except ToolError as exc:
         if debug:
             raise
-        print_error(str(exc), exc.hint)
+        if isinstance(exc, CommandFailed) and exc.output:
+            print_error(
+                str(exc), "its output ended with:\n" + "\n".join(exc.output.splitlines()[-25:])
+            )
+        else:
+            print_error(str(exc), exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
         print_error("interrupted", None)

@@ -94,6 +94,12 @@ def maturin_wheels(
             found = sorted(out.glob("maturin-*.whl"))
             if not found:
                 raise CommandFailed(f"building maturin ({variant}) wrote no wheel to {out}")
+            # setuptools-rust tags the wheel for the interpreter that built it, but maturin is a
+            # binary plus a pure-Python shim: tag it like upstream's wheels so build environments
+            # of every Python version can install it.
+            runner.run([sys.executable, "-m", "wheel", "tags", "--remove", "--python-tag", "py3",
+                        "--abi-tag", "none", found[-1]])  # fmt: skip
+            found = sorted(out.glob("maturin-*.whl"))
         else:
             reporter.info(f"reusing {found[-1]}")
         wheels[variant] = found[-1]

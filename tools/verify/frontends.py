@@ -40,7 +40,9 @@ class BuildRun:
     log: str
 
 
-def build_env(setup: BuildSetup) -> dict[str, str]:
+def scrubbed_env(wheelhouse: Path) -> dict[str, str]:
+    """The caller's environment without what would change the build, resolving only from the
+    wheelhouse (this machine, for one, sets PIP_FIND_LINKS to a folder with maturin in it)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -50,16 +52,25 @@ def build_env(setup: BuildSetup) -> dict[str, str]:
         env["UV_CACHE_DIR"] = os.environ["UV_CACHE_DIR"]
     env.update(
         {
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(wheelhouse),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "UV_NO_INDEX": "1",
+            "UV_FIND_LINKS": str(wheelhouse),
+        }
+    )
+    return env
+
+
+def build_env(setup: BuildSetup) -> dict[str, str]:
+    env = scrubbed_env(setup.wheelhouse)
+    env.update(
+        {
             "CARGO_TARGET_DIR": str(setup.target_dir),
             "CARGO_LOG": FINGERPRINT_LOG,
             "RUST_LOG": MATURIN_LOG,
             "CARGO_TERM_COLOR": "never",
             "NO_COLOR": "1",
-            "PIP_NO_INDEX": "1",
-            "PIP_FIND_LINKS": str(setup.wheelhouse),
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "UV_NO_INDEX": "1",
-            "UV_FIND_LINKS": str(setup.wheelhouse),
         }
     )
     env.update(setup.extra_env)

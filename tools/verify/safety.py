@@ -4,6 +4,7 @@ expects, checks it with cargo's own evidence, and imports what it built."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.evidence import BuildEvidence
 from tools.verify.fixtures import Fixture, FixtureName
-from tools.verify.frontends import BuildRun, BuildSetup, build_wheel
+from tools.verify.frontends import BuildRun, BuildSetup, build_wheel, scrubbed_env
 
 
 @dataclass
@@ -68,16 +69,25 @@ class _Scenarios:
         python = base or self.ctx.python
         self.ctx.runner.run([python, "-m", "venv", "--copies" if base else "--symlinks", path])
         venv_python = path / "bin" / "python"
+        wheelhouse = self.ctx.wheelhouses[maturin]
         self.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
-                             "--find-links", self.ctx.wheelhouses[maturin],
-                             f"maturin=={self.ctx.maturin_version}"])  # fmt: skip
+                             "--find-links", wheelhouse, f"maturin=={self.ctx.maturin_version}"],
+                            env=scrubbed_env(wheelhouse))  # fmt: skip
         return venv_python
 
     def _pip_in(
         self, venv_python: Path, fixture: Fixture, setup: BuildSetup, out: Path
     ) -> BuildRun:
+        """`pip wheel --no-build-isolation` in an activated venv (maturin's PEP 517 hooks run the
+        `maturin` found on PATH, so the venv's bin must come first, as activation does)."""
+        venv = venv_python.parent.parent
+        activated = {
+            **setup.extra_env,
+            "VIRTUAL_ENV": str(venv),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
         no_isolation = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
-                                  python=venv_python, extra_env=setup.extra_env)  # fmt: skip
+                                  python=venv_python, extra_env=activated)  # fmt: skip
         return build_wheel(self.ctx.runner, "pip", fixture.project, out, no_isolation,
                            extra_args=("--no-build-isolation",))  # fmt: skip
 
@@ -87,13 +97,16 @@ class _Scenarios:
         setup = self.ctx.setup("new", where / "target")
         first = self._pip_in(self._venv(where / "venv-a", "new"), fixture, setup, where / "a")
         second = self._pip_in(self._venv(where / "venv-b", "new"), fixture, setup, where / "b")
-        observed = describe(second.evidence)
+        exported = [run.evidence.maturin_env.get("PYO3_BASE_PYTHON") for run in (first, second)]
+        cached = describe(second.evidence) == "cached"
+        same_base = exported[0] is not None and exported[0] == exported[1]
+        observed = f"{describe(second.evidence)}; PYO3_BASE_PYTHON {exported[0]} then {exported[1]}"
         imported = self._import(second, fixture, where / "check", self.ctx.python)
         return ScenarioResult(
             "two-venvs-same-base",
             "new/new: build from venv A, then from venv B made from the same base interpreter "
             "(pip --no-build-isolation in each)",
-            "cached", observed, observed == "cached" and imported,
+            "cached", observed, cached and same_base and imported,
             list(second.evidence.compiled), second.evidence.reasons,
             [f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
         )  # fmt: skip
@@ -151,14 +164,20 @@ class _Scenarios:
             runs.append(self._pip_in(venv_python, fixture, setup, where / f"dist-{label}"))
         output = build_script_output(setup.target_dir, "pyo3-ffi")
         tracked = "rerun-if-env-changed=PYO3_PYTHON" in output
-        observed = describe(runs[1].evidence)
+        maturin_env = runs[1].evidence.maturin_env
+        not_exported = "PYO3_PYTHON" in maturin_env and "PYO3_BASE_PYTHON" not in maturin_env
+        observed = describe(runs[1].evidence) + (
+            "; maturin did not export PYO3_BASE_PYTHON"
+            if not_exported
+            else "; maturin exported PYO3_BASE_PYTHON"
+        )
         imported = self._import(runs[1], fixture, where / "check", self.ctx.python)
         return ScenarioResult(
             "base-missing",
             "new/new from two venvs whose sys._base_executable does not exist: maturin must "
             "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
             "rebuild", f"{observed}; PYO3_PYTHON {'tracked' if tracked else 'NOT tracked'}",
-            observed.startswith("rebuild") and tracked and imported,
+            observed.startswith("rebuild") and tracked and not_exported and imported,
             list(runs[1].evidence.compiled), runs[1].evidence.reasons,
         )  # fmt: skip
 
