@@ -124,3 +124,18 @@ def test_markdown_report_has_every_table(uv_report: dict[str, Any]) -> None:
     markdown = uv_report["markdown"]
     for heading in ("## Rollout table", "### uv", "## Safety scenarios", "## Upstream checks"):
         assert heading in markdown
+
+
+@pytest.mark.parametrize("project", ["pyo3", "maturin"])
+def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> None:
+    out = tmp_path / "pr"
+    report = Path(__file__).resolve().parents[2] / "reports" / "verify.json"
+    code, reporter = _tools("pr", project, "--report", str(report), "--out", str(out),
+                            "--source", "registry")  # fmt: skip
+    assert code == 0, reporter.text()
+    body = (out / "body.md").read_text()
+    assert "Unverified" not in body
+    assert "| new | new | `ext` | none |" in body
+    pin = load_pins().select(project, None)
+    commits = list(git.Repo(out / "checkout").iter_commits())
+    assert len(commits) == len(pin.patches) + 1
