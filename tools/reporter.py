@@ -7,7 +7,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,12 +21,7 @@ class Reporter(Protocol):
     def info(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
-    def progress(self, message: str) -> _Progress: ...
-
-
-class _Progress(Protocol):
-    def __enter__(self) -> None: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def progress(self, message: str) -> AbstractContextManager[None]: ...
 
 
 def _console(stderr: bool) -> Console:
@@ -85,8 +80,8 @@ class TerminalReporter:
             self.step(message)
             yield
 
-    def progress(self, message: str) -> _Progress:
-        return self._status(message)  # type: ignore[return-value]
+    def progress(self, message: str) -> AbstractContextManager[None]:
+        return self._status(message)
 
 
 @dataclass
@@ -117,8 +112,8 @@ class RecordingReporter:
         self.lines.append(f"progress: {message}")
         yield
 
-    def progress(self, message: str) -> _Progress:
-        return self._status(message)  # type: ignore[return-value]
+    def progress(self, message: str) -> AbstractContextManager[None]:
+        return self._status(message)
 
     def text(self) -> str:
         return "\n".join(self.lines)
