@@ -63,10 +63,15 @@ def _base_tree(pin: Pin, dest: Path, cache: Cache, git: Git, reporter: Reporter)
 
 
 def source_trees(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Trees:
-    """Unpatched and patched registry trees of the pin (a patched one is `tools apply`'s)."""
+    """Unpatched and patched registry trees of the pin (a patched one is `tools apply`'s).
+
+    The paths do not depend on the series: cargo keys a path package's artifacts by its path
+    relative to the workspace and trusts the dep-info of an earlier build, so a changed series
+    must change files under the same path (`tools apply` replaces its earlier apply) rather than
+    appear at a new path next to an old build."""
     root = cache.builds / "trees"
     old = _base_tree(pin, root / f"{pin.project}-{pin.version}-old", cache, git, reporter)
-    new = root / f"{pin.project}-{pin.version}-new-{series_hash(pin)}"
+    new = root / f"{pin.project}-{pin.version}-new"
     apply_series(ApplyOptions(pin=pin, source="registry", dest=new), cache, git, reporter)
     return Trees(old=old, new=new)
 
@@ -78,8 +83,7 @@ def maturin_wheels(
     keys = {"old": "old", "new": f"new-{series_hash(pin)}"}
     wheels: dict[Variant, Path] = {}
     for variant in VARIANTS:
-        # One target dir per variant: cargo keys a path package's artifacts by its path relative
-        # to the workspace, so a second checkout sharing the dir would be taken as up to date.
+        # One target dir per variant, for the reason given in `source_trees`.
         target = cache.builds / f"maturin-target-{variant}"
         out = cache.builds / "wheels" / f"maturin-{pin.version}-{keys[variant]}"
         found = sorted(out.glob("maturin-*.whl"))

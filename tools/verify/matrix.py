@@ -36,6 +36,7 @@ class CellResult:
     build_script_notes: list[str] = field(default_factory=list)
     expected: Expected = "status quo"
     ok: bool = False
+    problems: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -82,23 +83,31 @@ def judge(cells: list[CellResult]) -> None:
     old never, which proves the frontend used the maturin under test."""
     baseline = {c.key: c for c in cells if c.maturin == "old" and c.pyo3 == "old"}
     for cell in cells:
-        expect_export = cell.maturin == "new" and cell.fixture != "abi3"
-        if cell.base_python_exported != expect_export:
-            cell.expected = "cached" if cell.maturin == cell.pyo3 == "new" else "status quo"
-            cell.ok = False
-            cell.import_detail += (
-                f" maturin {cell.maturin} {'did not export' if expect_export else 'exported'} "
-                "PYO3_BASE_PYTHON: the frontend did not use the maturin under test"
-            )
-            continue
+        problems = []
         if cell.maturin == "new" and cell.pyo3 == "new":
             cell.expected = "cached"
-            cell.ok = cell.import_ok and not cell.chain_compiled
+            if cell.chain_compiled:
+                problems.append(f"compiled {', '.join(cell.chain_compiled)}")
         else:
             cell.expected = "status quo"
             reference = baseline.get(cell.key)
-            same = reference is not None and reference.chain_compiled == cell.chain_compiled
-            cell.ok = cell.import_ok and same
+            if reference is None:
+                problems.append("no old/old cell to compare with")
+            elif reference.chain_compiled != cell.chain_compiled:
+                problems.append(
+                    f"compiled {', '.join(cell.chain_compiled) or 'no pyo3 crate'} where old/old "
+                    f"compiled {', '.join(reference.chain_compiled) or 'none'}"
+                )
+        expect_export = cell.maturin == "new" and cell.fixture != "abi3"
+        if cell.base_python_exported != expect_export:
+            problems.append(
+                f"maturin {cell.maturin} {'did not export' if expect_export else 'exported'} "
+                "PYO3_BASE_PYTHON: the frontend did not use the maturin under test"
+            )
+        if not cell.import_ok:
+            problems.append(f"import failed: {cell.import_detail}")
+        cell.problems = problems
+        cell.ok = not problems
 
 
 def run_matrix(

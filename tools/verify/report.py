@@ -37,8 +37,7 @@ class Report:
     def failures(self) -> list[str]:
         failed = [
             f"cell maturin {c.maturin} x pyo3 {c.pyo3} | {c.frontend} | {c.fixture}: expected "
-            f"{c.expected}, compiled {', '.join(c.chain_compiled) or 'no pyo3 crate'}"
-            + ("" if c.import_ok else f", import failed: {c.import_detail}")
+            f"{c.expected}; {'; '.join(c.problems)}"
             for c in self.cells
             if not c.ok
         ]
