@@ -43,11 +43,10 @@ class ApplyResult:
 
 @dataclass(frozen=True)
 class _Prepared:
-    scratch: Path
-    base: Base
     tip: str
     applied: tuple[str, ...]
     skipped: dict[str, tuple[str, ...]]
+    touched: frozenset[str]
 
 
 def _exclude_args(pin: Pin, source: SourceKind) -> list[str]:
@@ -98,7 +97,8 @@ def _apply_in_scratch(
     applied: list[str] = []
     skipped: dict[str, tuple[str, ...]] = {}
     excludes = _exclude_args(options.pin, options.source)
-    for patch in load_series(options.pin):
+    series = load_series(options.pin)
+    for patch in series:
         left_out = tuple(unshipped_files(options.pin, patch)) if excludes else ()
         if left_out:
             skipped[patch.name] = left_out
@@ -126,10 +126,11 @@ def _apply_in_scratch(
             )
         )
     tip = git(scratch, "rev-parse", "HEAD").stdout.strip()
-    return _Prepared(scratch, base, tip, tuple(applied), skipped)
+    touched = frozenset(change.path for patch in series for change in patch.files)
+    return _Prepared(tip, tuple(applied), skipped, touched)
 
 
-def _check_destination(dest: Path, base: str, tip: str, touched: set[str]) -> Outcome:
+def _check_destination(dest: Path, base: str, tip: str, touched: frozenset[str]) -> Outcome:
     """What applying would do to dest, or raise when dest holds work of the user's."""
     if not dest.exists():
         return "created"
@@ -189,8 +190,7 @@ def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Report
         prepared = _apply_in_scratch(
             options, base, branch, scratch / "repo", git=git, reporter=reporter
         )
-        touched = {f.path for patch in load_series(pin) for f in patch.files}
-        outcome = _check_destination(dest, base.commit, prepared.tip, touched)
+        outcome = _check_destination(dest, base.commit, prepared.tip, prepared.touched)
         if outcome == "created":
             if dest.exists():
                 dest.rmdir()
