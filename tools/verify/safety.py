@@ -29,6 +29,12 @@ class ScenarioResult:
     reasons: dict[str, list[str]] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
 
+    def with_evidence(self, run: BuildRun) -> ScenarioResult:
+        """Records what cargo compiled on the scenario's decisive build, and why."""
+        self.compiled = list(run.evidence.compiled)
+        self.reasons = run.evidence.reasons
+        return self
+
 
 def describe(evidence: BuildEvidence) -> str:
     chain = evidence.chain_compiled()
@@ -107,9 +113,8 @@ class _Scenarios:
             "new/new: build from venv A, then from venv B made from the same base interpreter "
             "(pip --no-build-isolation in each)",
             "cached", observed, cached and same_base and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-            [f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
-        )  # fmt: skip
+            details=[f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
+        ).with_evidence(second)  # fmt: skip
 
     def other_minor_version(self) -> ScenarioResult:
         name = "other-minor-version"
@@ -130,8 +135,7 @@ class _Scenarios:
             f"new/new: warm target from {self.ctx.python.name}, then a build based on "
             f"{self.other_python} ({second.wheel.name}), imported there",
             "rebuild", observed, observed.startswith("rebuild") and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(second)  # fmt: skip
 
     def base_dropped(self) -> ScenarioResult:
         where = self._where("base-dropped")
@@ -145,8 +149,7 @@ class _Scenarios:
             "pyo3 new: a build with PYO3_BASE_PYTHON (maturin new), then one without it "
             "(maturin old) against the same target dir",
             "rebuild", observed, observed.startswith("rebuild") and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(second)  # fmt: skip
 
     def base_missing(self) -> ScenarioResult:
         where = self._where("base-missing")
@@ -178,8 +181,7 @@ class _Scenarios:
             "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
             "rebuild", f"{observed}; PYO3_PYTHON {'tracked' if tracked else 'NOT tracked'}",
             observed.startswith("rebuild") and tracked and not_exported and imported,
-            list(runs[1].evidence.compiled), runs[1].evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(runs[1])  # fmt: skip
 
     def base_path_invalid(self) -> ScenarioResult:
         where = self._where("base-path-invalid")
@@ -199,8 +201,7 @@ class _Scenarios:
             "a warning, then PYO3_PYTHON discovery as before",
             "rebuild", f"{observed}; warning {'shown' if warned else 'missing'}",
             observed.startswith("rebuild") and warned and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(second)  # fmt: skip
 
     def config_file(self) -> ScenarioResult:
         where = self._where("config-file")
@@ -222,8 +223,8 @@ class _Scenarios:
         return ScenarioResult(
             "config-file",
             "PYO3_CONFIG_FILE set by the user: old/old and new/new must behave the same",
-            "cached", observed, same, list(last.evidence.compiled), last.evidence.reasons,
-        )  # fmt: skip
+            "cached", observed, same,
+        ).with_evidence(last)  # fmt: skip
 
     def rerun_triggers(self) -> ScenarioResult:
         where = self._where("rerun-triggers")
@@ -264,8 +265,7 @@ class _Scenarios:
             "interpreter from get().executable(), never the first build's (deleted) venv",
             "cached", f"{observed}; build script interpreters: {' then '.join(used) or 'none'}",
             observed == "cached" and fresh and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(second)  # fmt: skip
 
     def downstream_opt_in(self) -> ScenarioResult:
         where = self._where("downstream-opt-in")
@@ -284,8 +284,7 @@ class _Scenarios:
             "rerun when it changes, while the pyo3 chain stays cached",
             "cached", f"{observed}; verify-downstream {verdict}",
             observed == "cached" and rerun and imported,
-            list(second.evidence.compiled), second.evidence.reasons,
-        )  # fmt: skip
+        ).with_evidence(second)  # fmt: skip
 
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
