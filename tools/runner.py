@@ -20,6 +20,20 @@ class Completed:
     stderr: str
 
 
+def _short(argv: Sequence[str]) -> str:
+    """The command without `-c key=value` and `-C dir` option pairs, cut to a few words."""
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-c", "-C"):
+            skip = True
+        else:
+            words.append(arg)
+    return " ".join(words[:4])
+
+
 @dataclass(frozen=True)
 class Runner:
     """Runs commands, echoing each one through the reporter before it starts."""
@@ -62,7 +76,7 @@ class Runner:
         if check and proc.returncode != 0:
             tail = (result.stderr or result.stdout).strip().splitlines()[-15:]
             raise CommandFailed(
-                f"`{' '.join(argv[:3])}` exited with {proc.returncode}"
+                f"`{_short(argv)}` exited with {proc.returncode}"
                 + (f": {tail[-1]}" if tail else ""),
                 output=result.stdout + result.stderr,
             )

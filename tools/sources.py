@@ -154,7 +154,14 @@ def git_base(pin: Pin, url: str, cache: Cache, git: Git, reporter: Reporter) -> 
     have = git(mirror, "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}", check=False)
     if have.returncode != 0:
         with reporter.progress(f"fetching {pin.tag} from {url}"):
-            git(mirror, "fetch", "--quiet", "--no-tags", url, f"+{tag_ref}:{tag_ref}")
+            try:
+                git(mirror, "fetch", "--quiet", "--no-tags", url, f"+{tag_ref}:{tag_ref}")
+            except CommandFailed as exc:
+                raise CommandFailed(
+                    f"could not fetch {pin.tag} from {url}: {exc}",
+                    hint="the upstream git host must be reachable; --git-url points elsewhere, "
+                    "and --source registry needs only the registries",
+                ) from exc
         have = git(mirror, "rev-parse", "--verify", f"{tag_ref}^{{commit}}")
     commit = have.stdout.strip()
     if commit != pin.commit:
