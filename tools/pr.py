@@ -24,6 +24,7 @@ from tools.series import load_series
 from tools.sources import SourceKind
 from tools.templates import render_template
 from tools.verify.artifacts import series_hash
+from tools.verify.report import report_frontends
 
 UPSTREAM_REPOS = {"pyo3": "PyO3/pyo3", "maturin": "PyO3/maturin"}
 
@@ -86,10 +87,6 @@ def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
     return problems
 
 
-def _present(report: dict[str, Any], key: str, order: tuple[str, ...]) -> list[str]:
-    return [value for value in order if any(cell[key] == value for cell in report["cells"])]
-
-
 def render(
     pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str]
 ) -> tuple[str, str]:
@@ -100,7 +97,7 @@ def render(
         "report": report,
         "patches": patches,
         "unverified": unverified,
-        "frontends": _present(report, "frontend", ("uv", "build", "pip")),
+        "frontends": report_frontends(report),
     }
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
     body = render_template(f"pr-{pin.project}.md.j2", **values)

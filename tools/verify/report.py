@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.templates import render_template
+from tools.verify.frontends import FRONTENDS
 from tools.verify.matrix import CellResult
 from tools.verify.safety import ScenarioResult
 from tools.verify.upstream import UpstreamCheck
@@ -58,11 +59,14 @@ def write_json(report: Report, path: Path) -> None:
     path.write_text(json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
 
 
+def report_frontends(data: dict[str, Any]) -> list[str]:
+    """The frontends a report's cells were measured with, in the usual order."""
+    return [f for f in FRONTENDS if any(cell["frontend"] == f for cell in data["cells"])]
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """Markdown from the JSON form, so a committed report can be rendered again."""
-    frontends = sorted({c["frontend"] for c in data["cells"]},
-                       key=["uv", "build", "pip"].index)  # fmt: skip
-    return render_template("verify-report.md.j2", report=data, frontends=frontends)
+    return render_template("verify-report.md.j2", report=data, frontends=report_frontends(data))
 
 
 def write_markdown(report: Report, path: Path) -> None:
