@@ -53,6 +53,19 @@ def test_describe_reason() -> None:
     assert describe_reason("LocalLengthsChanged") == "LocalLengthsChanged"
 
 
+def test_describe_reason_rerun_if_changed() -> None:
+    # cargo 1.95's wording for a `rerun-if-changed` file newer than the build script's last run
+    changed = (
+        'FsStatusOutdated(StaleItem(ChangedFile { reference: "/t/build/x-1/output", '
+        "reference_mtime: FileTime { seconds: 1795708860, nanos: 486186322 }, "
+        'stale: "/opt/python/bin/python3.11", stale_mtime: FileTime { seconds: 1795708861, '
+        "nanos: 570186361 } }))"
+    )
+    assert describe_reason(changed) == "file changed: /opt/python/bin/python3.11"
+    stale_dependency = "FsStatusOutdated(StaleDepFingerprint { unit: UnitIndex(2) })"
+    assert describe_reason(stale_dependency) == "a dependency changed"
+
+
 def test_environment_maturin_gave_cargo() -> None:
     line = (
         "2026-11-24T18:18:34.705592Z DEBUG pep517:build_wheels:compile_cdylib: maturin::compile: "

@@ -23,7 +23,7 @@ _DIRTY_FOR = re.compile(
 )
 _DIRTY = re.compile(r"cargo::core::compiler::fingerprint:\s+dirty: (?P<reason>.*)$")
 _ENV_CHANGED = re.compile(r'EnvVarChanged \{ name: "(?P<name>[^"]+)"')
-_FILE_CHANGED = re.compile(r'(?:ChangedFile|MissingFile)\s*\{[^}]*?stale: "(?P<path>[^"]+)"')
+_FILE_CHANGED = re.compile(r'(?:ChangedFile|MissingFile)\s*\{.*?\bstale: "(?P<path>[^"]+)"')
 _CARGO_COMMAND = re.compile(r"maturin::compile.*Running env (?P<env>.*?) \"cargo\"")
 _ASSIGNMENT = re.compile(r'(?P<name>PYO3_[A-Z_]+)="(?P<value>[^"]*)"')
 _WARNING = re.compile(r"^warning: (?P<package>[A-Za-z0-9_.-]+)@\S+: (?P<text>.*)$", re.MULTILINE)
@@ -46,7 +46,7 @@ def describe_reason(raw: str) -> str:
     """A short, readable form of one `dirty:` reason from cargo's fingerprint log."""
     if match := _ENV_CHANGED.search(raw):
         return f"env {match['name']} changed"
-    if raw.startswith("UnitDependencyInfoChanged"):
+    if raw.startswith(("UnitDependencyInfoChanged", "FsStatusOutdated(StaleDepFingerprint")):
         return "a dependency changed"
     if match := _FILE_CHANGED.search(raw):
         return f"file changed: {match['path']}"

@@ -15,7 +15,7 @@ from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.evidence import BuildEvidence
 from tools.verify.fixtures import Fixture, FixtureName
-from tools.verify.frontends import BuildRun, BuildSetup, build_wheel, scrubbed_env
+from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
 
 
 @dataclass
@@ -66,6 +66,22 @@ class _Scenarios:
 
     def _uv(self, fixture: Fixture, setup: BuildSetup, out: Path) -> BuildRun:
         return build_wheel(self.ctx.runner, "uv", fixture.project, out, setup)
+
+    def _base_of(self, python: Path) -> Path:
+        """The base interpreter behind `python`, as maturin would export it."""
+        script = "import sys; print(getattr(sys, '_base_executable', None) or sys.executable)"
+        return Path(self.ctx.runner.run([python, "-c", script]).stdout.strip())
+
+    def _twice(
+        self, frontend: Frontend, where: Path, maturin: Variant, base: Path
+    ) -> tuple[Fixture, BuildRun, BuildRun]:
+        """Two isolated builds of the pyo3-new fixture on one target dir, with PYO3_BASE_PYTHON
+        set in the frontend's environment as an outer job or a wrapper script would."""
+        fixture = self._fixture(where)
+        setup = self.ctx.setup(maturin, where / "target", PYO3_BASE_PYTHON=str(base))
+        first = build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup)
+        second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
+        return fixture, first, second
 
     def _import(self, run: BuildRun, fixture: Fixture, where: Path, python: Path) -> bool:
         ok, _ = import_wheel(self.ctx.runner, run.wheel, fixture.import_check(), python, where)
@@ -286,6 +302,113 @@ class _Scenarios:
             observed == "cached" and rerun and imported,
         ).with_evidence(second)  # fmt: skip
 
+    def inherited_other_version(self, frontend: Frontend) -> ScenarioResult:
+        name = f"inherited-other-version-{frontend}"
+        if self.other_python is None:
+            return ScenarioResult(name, "no second CPython minor version was found",
+                                  "imports", "not run", False)  # fmt: skip
+        where = self._where(name)
+        inherited = self._base_of(self.other_python)
+        fixture, first, second = self._twice(frontend, where, "old", inherited)
+        warnings = [n for n in first.evidence.warnings.get("pyo3-ffi", [])
+                    if "PYO3_BASE_PYTHON" in n and "PYO3_ENVIRONMENT_SIGNATURE" in n]  # fmt: skip
+        ok_import, detail = import_wheel(self.ctx.runner, second.wheel, fixture.import_check(),
+                                         self.ctx.python, where / "check")  # fmt: skip
+        observed = (
+            f"{'imports' if ok_import else 'import FAILS: ' + detail}; "
+            f"{'warning shown' if warnings else 'no warning'}; warm build "
+            f"{describe(second.evidence)}"
+        )
+        return ScenarioResult(
+            name,
+            f"maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the caller's "
+            f"environment names {inherited} (another minor version) while the build is for "
+            f"{self.ctx.python.name}; the wheel is imported by the interpreter it was built for",
+            "imports; PYO3_BASE_PYTHON ignored with a warning", observed,
+            ok_import and bool(warnings),
+            details=[*warnings[:1], f"wheel {second.wheel.name}"],
+        ).with_evidence(second)  # fmt: skip
+
+    def inherited_overridden(self, frontend: Frontend) -> ScenarioResult:
+        name = f"inherited-overridden-{frontend}"
+        if self.other_python is None:
+            return ScenarioResult(name, "no second CPython minor version was found",
+                                  "cached", "not run", False)  # fmt: skip
+        where = self._where(name)
+        inherited = self._base_of(self.other_python)
+        right = self._base_of(self.ctx.python)
+        fixture, _first, second = self._twice(frontend, where, "new", inherited)
+        exported = second.evidence.maturin_env.get("PYO3_BASE_PYTHON")
+        imported = self._import(second, fixture, where / "check", self.ctx.python)
+        observed = f"{describe(second.evidence)}; maturin exported PYO3_BASE_PYTHON={exported}"
+        return ScenarioResult(
+            name,
+            f"maturin new, pyo3 new, {frontend}: the same inherited PYO3_BASE_PYTHON "
+            f"({inherited}) is replaced by maturin with the build's own base ({right})",
+            "cached", observed,
+            describe(second.evidence) == "cached" and exported == str(right) and imported,
+        ).with_evidence(second)  # fmt: skip
+
+    def caller_sets_base(self, frontend: Frontend) -> ScenarioResult:
+        name = f"caller-sets-base-{frontend}"
+        where = self._where(name)
+        right = self._base_of(self.ctx.python)
+        fixture, first, second = self._twice(frontend, where, "old", right)
+        imported = self._import(second, fixture, where / "check", self.ctx.python)
+        observed = describe(second.evidence)
+        return ScenarioResult(
+            name,
+            f"maturin old, pyo3 new, {frontend}: the caller exports PYO3_BASE_PYTHON={right}, "
+            "the base of the build's interpreter (the series' pyo3 half used before maturin "
+            "ships its half)",
+            "cached", observed, observed == "cached" and imported,
+            details=[f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
+        ).with_evidence(second)  # fmt: skip
+
+    def base_reinstalled(self) -> ScenarioResult:
+        """What `rerun-if-changed=<base interpreter>` does when the interpreter is reinstalled at
+        the same path: cargo compares the file's modification time with its last build script
+        run, so a reinstall that keeps the files' times (an archive extracted as is, `cp -a`)
+        keeps the build, and one that writes new files (built from source, plain `cp`) reruns
+        pyo3-ffi's build script once."""
+        name = "base-reinstalled"
+        where = self._where(name)
+        original = self._base_of(self.ctx.python)
+        # A relocated installation: its own copy of the interpreter binary, the original's
+        # standard library (CPython finds its prefix from the binary's location).
+        home = where / "python"
+        (home / "bin").mkdir(parents=True)
+        (home / "lib").symlink_to(original.parent.parent / "lib", target_is_directory=True)
+        base = home / "bin" / original.name
+        shutil.copy2(original, base)
+        fixture = self._fixture(where)
+        setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
+                           python=base, extra_env={})  # fmt: skip
+        self._uv(fixture, setup, where / "first")
+        steps: list[tuple[str, BuildRun]] = [("again", self._uv(fixture, setup, where / "again"))]
+        base.unlink()
+        shutil.copy2(original, base)
+        steps.append(("reinstalled, times kept", self._uv(fixture, setup, where / "kept")))
+        base.unlink()
+        shutil.copyfile(original, base)
+        base.chmod(0o755)
+        steps.append(("reinstalled, new times", self._uv(fixture, setup, where / "new")))
+        outcome = {label: describe(run.evidence) for label, run in steps}
+        imported = self._import(steps[-1][1], fixture, where / "check", base)
+        ok = (
+            outcome["again"] == "cached"
+            and outcome["reinstalled, times kept"] == "cached"
+            and outcome["reinstalled, new times"].startswith("rebuild")
+            and imported
+        )
+        return ScenarioResult(
+            name,
+            "new/new, uv: the base interpreter's binary replaced at the same path, once keeping "
+            "its modification time and once with a new one",
+            "cached, cached, then one rebuild",
+            "; ".join(f"{label}: {value}" for label, value in outcome.items()), ok,
+        ).with_evidence(steps[-1][1])  # fmt: skip
+
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
     """A PYO3_CONFIG_FILE for `python`, as a user would write one."""
@@ -315,6 +438,13 @@ SCENARIOS: dict[str, Callable[[_Scenarios], ScenarioResult]] = {
     "rerun-triggers": _Scenarios.rerun_triggers,
     "downstream-current-interpreter": _Scenarios.downstream_current_interpreter,
     "downstream-opt-in": _Scenarios.downstream_opt_in,
+    "inherited-other-version-uv": lambda s: s.inherited_other_version("uv"),
+    "inherited-other-version-build": lambda s: s.inherited_other_version("build"),
+    "inherited-overridden-uv": lambda s: s.inherited_overridden("uv"),
+    "inherited-overridden-build": lambda s: s.inherited_overridden("build"),
+    "caller-sets-base-uv": lambda s: s.caller_sets_base("uv"),
+    "caller-sets-base-build": lambda s: s.caller_sets_base("build"),
+    "base-reinstalled": _Scenarios.base_reinstalled,
 }
 
 
