@@ -1,6 +1,9 @@
 """Safety scenarios: the series must never reuse a build it should not (a stale build is worse
-than a slow one), and must behave as documented at its edges. Each scenario states what it
-expects, checks it with cargo's own evidence, and imports what it built."""
+than a slow one), and must behave as documented at its edges.
+
+A scenario is data: a name, what it does, what it expects, a measure step that runs real builds
+and returns an `Observation`, and a pure verdict (`tools.verify.verdicts`) that judges it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.verify import verdicts
 from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.evidence import BuildEvidence
 from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
+from tools.verify.observations import Build, Observation
+from tools.verify.verdicts import REINSTALL_STEPS, Verdict
 
 
 @dataclass
@@ -29,20 +35,30 @@ class ScenarioResult:
     reasons: dict[str, list[str]] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
 
-    def with_evidence(self, run: BuildRun) -> ScenarioResult:
-        """Records what cargo compiled on the scenario's decisive build, and why."""
-        self.compiled = list(run.evidence.compiled)
-        self.reasons = run.evidence.reasons
-        return self
 
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    what: str
+    expected: str
+    measure: Callable[[Measure], Observation]
+    verdict: Callable[[Observation], Verdict]
 
-def describe(evidence: BuildEvidence) -> str:
-    chain = evidence.chain_compiled()
-    if not chain:
-        return "cached"
-    reasons = sorted({r for name in chain for r in evidence.reasons.get(name, [])
-                      if "dependency changed" not in r})  # fmt: skip
-    return f"rebuild ({', '.join(chain)}; {'; '.join(reasons) or 'no reason logged'})"
+    def result(self, obs: Observation) -> ScenarioResult:
+        verdict = self.verdict(obs)
+        evidence = obs.decisive or BuildEvidence(())
+        details = [f"{key}: {value}" for key, value in obs.facts.items()]
+        details += [f"{b.label} build {b.seconds:.1f}s" for b in obs.builds if b.seconds]
+        return ScenarioResult(
+            self.name,
+            self.what,
+            self.expected,
+            verdict.observed,
+            verdict.ok,
+            compiled=list(evidence.compiled),
+            reasons=evidence.reasons,
+            details=details,
+        )
 
 
 def build_script_output(target: Path, package: str) -> str:
@@ -51,7 +67,13 @@ def build_script_output(target: Path, package: str) -> str:
     return outputs[-1].read_text() if outputs else ""
 
 
-class _Scenarios:
+def _build(label: str, run: BuildRun) -> Build:
+    return Build.of(label, run.evidence, seconds=round(run.seconds, 1), wheel=run.wheel.name)
+
+
+class Measure:
+    """The measure steps: real builds through real frontends, reduced to observations."""
+
     def __init__(self, ctx: VerifyContext, other_python: Path | None) -> None:
         self.ctx = ctx
         self.other_python = other_python
@@ -67,25 +89,30 @@ class _Scenarios:
     def _uv(self, fixture: Fixture, setup: BuildSetup, out: Path) -> BuildRun:
         return build_wheel(self.ctx.runner, "uv", fixture.project, out, setup)
 
-    def _base_of(self, python: Path) -> Path:
+    def _import(
+        self, run: BuildRun, fixture: Fixture, where: Path, python: Path | None = None
+    ) -> tuple[bool, str]:
+        return import_wheel(self.ctx.runner, run.wheel, fixture.import_check(),
+                            python or self.ctx.python, where)  # fmt: skip
+
+    def _observe(
+        self,
+        runs: list[tuple[str, BuildRun]],
+        imported: tuple[bool, str] | None,
+        **facts: str,
+    ) -> Observation:
+        return Observation(
+            builds=tuple(_build(label, run) for label, run in runs),
+            imported=None if imported is None else imported[0],
+            import_detail="" if imported is None else imported[1],
+            facts=facts,
+            decisive=runs[-1][1].evidence if runs else None,
+        )
+
+    def base_of(self, python: Path) -> Path:
         """The base interpreter behind `python`, as maturin would export it."""
         script = "import sys; print(getattr(sys, '_base_executable', None) or sys.executable)"
         return Path(self.ctx.runner.run([python, "-c", script]).stdout.strip())
-
-    def _twice(
-        self, frontend: Frontend, where: Path, maturin: Variant, base: Path
-    ) -> tuple[Fixture, BuildRun, BuildRun]:
-        """Two isolated builds of the pyo3-new fixture on one target dir, with PYO3_BASE_PYTHON
-        set in the frontend's environment as an outer job or a wrapper script would."""
-        fixture = self._fixture(where)
-        setup = self.ctx.setup(maturin, where / "target", PYO3_BASE_PYTHON=str(base))
-        first = build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup)
-        second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
-        return fixture, first, second
-
-    def _import(self, run: BuildRun, fixture: Fixture, where: Path, python: Path) -> bool:
-        ok, _ = import_wheel(self.ctx.runner, run.wheel, fixture.import_check(), python, where)
-        return ok
 
     def _venv(self, path: Path, maturin: Variant, *, base: Path | None = None) -> Path:
         python = base or self.ctx.python
@@ -113,61 +140,49 @@ class _Scenarios:
         return build_wheel(self.ctx.runner, "pip", fixture.project, out, no_isolation,
                            extra_args=("--no-build-isolation",))  # fmt: skip
 
-    def two_venvs_same_base(self) -> ScenarioResult:
+    def _twice(
+        self, frontend: Frontend, where: Path, maturin: Variant, base: Path
+    ) -> tuple[Fixture, BuildRun, BuildRun]:
+        """Two isolated builds of the pyo3-new fixture on one target dir, with PYO3_BASE_PYTHON
+        set in the frontend's environment as an outer job or a wrapper script would."""
+        fixture = self._fixture(where)
+        setup = self.ctx.setup(maturin, where / "target", PYO3_BASE_PYTHON=str(base))
+        first = build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup)
+        second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
+        return fixture, first, second
+
+    def two_venvs_same_base(self) -> Observation:
         where = self._where("two-venvs-same-base")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
         first = self._pip_in(self._venv(where / "venv-a", "new"), fixture, setup, where / "a")
         second = self._pip_in(self._venv(where / "venv-b", "new"), fixture, setup, where / "b")
-        exported = [run.evidence.maturin_env.get("PYO3_BASE_PYTHON") for run in (first, second)]
-        cached = describe(second.evidence) == "cached"
-        same_base = exported[0] is not None and exported[0] == exported[1]
-        observed = f"{describe(second.evidence)}; PYO3_BASE_PYTHON {exported[0]} then {exported[1]}"
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "two-venvs-same-base",
-            "new/new: build from venv A, then from venv B made from the same base interpreter "
-            "(pip --no-build-isolation in each)",
-            "cached", observed, cached and same_base and imported,
-            details=[f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("venv A", first), ("venv B", second)], imported)
 
-    def other_minor_version(self) -> ScenarioResult:
-        name = "other-minor-version"
+    def other_minor_version(self) -> Observation:
         if self.other_python is None:
-            return ScenarioResult(name, "no second CPython minor version was found", "rebuild",
-                                  "not run", False)  # fmt: skip
-        where = self._where(name)
+            return Observation(skipped="no second CPython minor version was found")
+        where = self._where("other-minor-version")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
-        self._uv(fixture, setup, where / "first")
+        first = self._uv(fixture, setup, where / "first")
         other = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
                            python=self.other_python, extra_env={})  # fmt: skip
         second = self._uv(fixture, other, where / "second")
-        observed = describe(second.evidence)
         imported = self._import(second, fixture, where / "check", self.other_python)
-        return ScenarioResult(
-            name,
-            f"new/new: warm target from {self.ctx.python.name}, then a build based on "
-            f"{self.other_python} ({second.wheel.name}), imported there",
-            "rebuild", observed, observed.startswith("rebuild") and imported,
-        ).with_evidence(second)  # fmt: skip
+        return self._observe([(self.ctx.python.name, first), ("other", second)], imported,
+                             other=str(self.other_python))  # fmt: skip
 
-    def base_dropped(self) -> ScenarioResult:
+    def base_dropped(self) -> Observation:
         where = self._where("base-dropped")
         fixture = self._fixture(where)
-        self._uv(fixture, self.ctx.setup("new", where / "target"), where / "first")
+        first = self._uv(fixture, self.ctx.setup("new", where / "target"), where / "first")
         second = self._uv(fixture, self.ctx.setup("old", where / "target"), where / "second")
-        observed = describe(second.evidence)
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "base-dropped",
-            "pyo3 new: a build with PYO3_BASE_PYTHON (maturin new), then one without it "
-            "(maturin old) against the same target dir",
-            "rebuild", observed, observed.startswith("rebuild") and imported,
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("maturin new", first), ("maturin old", second)], imported)
 
-    def base_missing(self) -> ScenarioResult:
+    def base_missing(self) -> Observation:
         where = self._where("base-missing")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
@@ -180,200 +195,102 @@ class _Scenarios:
             (fake_base / "python3").symlink_to(Path(sys.base_prefix) / "bin" / self.ctx.python.name)
             venv_python = self._venv(where / f"venv-{label}", "new", base=fake_base / "python3")
             shutil.rmtree(fake_base.parent)
-            runs.append(self._pip_in(venv_python, fixture, setup, where / f"dist-{label}"))
+            runs.append((f"venv {label}", self._pip_in(venv_python, fixture, setup,
+                                                        where / f"dist-{label}")))  # fmt: skip
         output = build_script_output(setup.target_dir, "pyo3-ffi")
         tracked = "rerun-if-env-changed=PYO3_PYTHON" in output
-        maturin_env = runs[1].evidence.maturin_env
-        not_exported = "PYO3_PYTHON" in maturin_env and "PYO3_BASE_PYTHON" not in maturin_env
-        observed = describe(runs[1].evidence) + (
-            "; maturin did not export PYO3_BASE_PYTHON"
-            if not_exported
-            else "; maturin exported PYO3_BASE_PYTHON"
-        )
-        imported = self._import(runs[1], fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "base-missing",
-            "new/new from two venvs whose sys._base_executable does not exist: maturin must "
-            "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
-            "rebuild", f"{observed}; PYO3_PYTHON {'tracked' if tracked else 'NOT tracked'}",
-            observed.startswith("rebuild") and tracked and not_exported and imported,
-        ).with_evidence(runs[1])  # fmt: skip
+        imported = self._import(runs[-1][1], fixture, where / "check")
+        return self._observe(runs, imported, **{"PYO3_PYTHON tracked": "yes" if tracked else "no"})
 
-    def base_path_invalid(self) -> ScenarioResult:
+    def base_path_invalid(self) -> Observation:
         where = self._where("base-path-invalid")
         fixture = self._fixture(where)
-        missing = str(where / "no-such-python")
-        setup = self.ctx.setup("old", where / "target", PYO3_BASE_PYTHON=missing)
-        self._uv(fixture, setup, where / "first")
-        second = self._uv(fixture, setup, where / "second")
-        warned = "PYO3_BASE_PYTHON" in second.log or any(
-            "PYO3_BASE_PYTHON" in n for notes in second.evidence.warnings.values() for n in notes
+        setup = self.ctx.setup(
+            "old", where / "target", PYO3_BASE_PYTHON=str(where / "no-such-python")
         )
-        observed = describe(second.evidence)
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "base-path-invalid",
-            "pyo3 new with PYO3_BASE_PYTHON set by hand to a missing file (maturin old): "
-            "a warning, then PYO3_PYTHON discovery as before",
-            "rebuild", f"{observed}; warning {'shown' if warned else 'missing'}",
-            observed.startswith("rebuild") and warned and imported,
-        ).with_evidence(second)  # fmt: skip
+        first = self._uv(fixture, setup, where / "first")
+        second = self._uv(fixture, setup, where / "second")
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("first", first), ("second", second)], imported)
 
-    def config_file(self) -> ScenarioResult:
+    def config_file(self) -> Observation:
         where = self._where("config-file")
         config = where / "pyo3-config.txt"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(pyo3_config_for(self.ctx, self.ctx.python))
-        observed_by_cell = {}
-        last: BuildRun | None = None
+        runs: list[tuple[str, BuildRun]] = []
+        variant: Variant
         for variant in ("old", "new"):
             cell = where / variant
             fixture = self._fixture(cell, variant)
             setup = self.ctx.setup(variant, cell / "target", PYO3_CONFIG_FILE=str(config))
             self._uv(fixture, setup, cell / "first")
-            last = self._uv(fixture, setup, cell / "second")
-            observed_by_cell[variant] = describe(last.evidence)
-        assert last is not None
-        observed = f"old/old {observed_by_cell['old']}; new/new {observed_by_cell['new']}"
-        same = observed_by_cell["old"] == observed_by_cell["new"] == "cached"
-        return ScenarioResult(
-            "config-file",
-            "PYO3_CONFIG_FILE set by the user: old/old and new/new must behave the same",
-            "cached", observed, same,
-        ).with_evidence(last)  # fmt: skip
+            runs.append((f"{variant}/{variant}", self._uv(fixture, setup, cell / "second")))
+        return self._observe(runs, None)
 
-    def rerun_triggers(self) -> ScenarioResult:
+    def rerun_triggers(self) -> Observation:
         where = self._where("rerun-triggers")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
-        self._uv(fixture, setup, where / "first")
+        first = self._uv(fixture, setup, where / "first")
         output = build_script_output(setup.target_dir, "pyo3-ffi")
         lines = sorted({line.split("=", 1)[1] for line in output.splitlines()
                         if line.startswith(("cargo:rerun-if-env-changed=",
                                             "cargo::rerun-if-env-changed="))})  # fmt: skip
-        ok = (
-            "PYO3_BASE_PYTHON" in lines
-            and "PYO3_PYTHON" not in lines
-            and "VIRTUAL_ENV" not in lines
-        )
-        return ScenarioResult(
-            "rerun-triggers",
-            "new/new: the variables pyo3-ffi's build script asks cargo to track",
-            "PYO3_BASE_PYTHON tracked; PYO3_PYTHON, VIRTUAL_ENV not",
-            "tracked: " + ", ".join(lines), ok,
-        )  # fmt: skip
+        return self._observe([("first", first)], None, tracked=",".join(lines))
 
-    def downstream_current_interpreter(self) -> ScenarioResult:
+    def downstream_current_interpreter(self) -> Observation:
         where = self._where("downstream-current-interpreter")
         fixture = self._fixture(where, name="downstream")
         setup = self.ctx.setup("new", where / "target")
         first = self._uv(fixture, setup, where / "first")
         (fixture.project / "build.rs").touch()
         second = self._uv(fixture, setup, where / "second")
-        used = [n for notes in (first.evidence.warnings, second.evidence.warnings)
-                for n in notes.get("verify-downstream", [])]  # fmt: skip
-        fresh = len(used) == 2 and used[0] != used[1] and sys.base_prefix not in used[1]
-        observed = describe(second.evidence)
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "downstream-current-interpreter",
-            "new/new: a downstream build script rerun on a later build gets that build's venv "
-            "interpreter from get().executable(), never the first build's (deleted) venv",
-            "cached", f"{observed}; build script interpreters: {' then '.join(used) or 'none'}",
-            observed == "cached" and fresh and imported,
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("first", first), ("second", second)], imported,
+                             **{"base prefix": sys.base_prefix})  # fmt: skip
 
-    def downstream_opt_in(self) -> ScenarioResult:
+    def downstream_opt_in(self) -> Observation:
         where = self._where("downstream-opt-in")
         fixture = self._fixture(where, name="downstream-opt-in")
         setup = self.ctx.setup("new", where / "target")
-        self._uv(fixture, setup, where / "first")
+        first = self._uv(fixture, setup, where / "first")
         second = self._uv(fixture, setup, where / "second")
-        own = second.evidence.reasons.get("verify-downstream", [])
-        rerun = any("PYO3_PYTHON" in reason for reason in own)
-        verdict = "rerun: " + "; ".join(own) if rerun else "not rerun"
-        observed = describe(second.evidence)
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        return ScenarioResult(
-            "downstream-opt-in",
-            "new/new: a build script that opts in to the build environment's interpreter is "
-            "rerun when it changes, while the pyo3 chain stays cached",
-            "cached", f"{observed}; verify-downstream {verdict}",
-            observed == "cached" and rerun and imported,
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("first", first), ("second", second)], imported)
 
-    def inherited_other_version(self, frontend: Frontend) -> ScenarioResult:
-        name = f"inherited-other-version-{frontend}"
+    def inherited_other_version(self, frontend: Frontend) -> Observation:
         if self.other_python is None:
-            return ScenarioResult(name, "no second CPython minor version was found",
-                                  "imports", "not run", False)  # fmt: skip
-        where = self._where(name)
-        inherited = self._base_of(self.other_python)
+            return Observation(skipped="no second CPython minor version was found")
+        where = self._where(f"inherited-other-version-{frontend}")
+        inherited = self.base_of(self.other_python)
         fixture, first, second = self._twice(frontend, where, "old", inherited)
-        warnings = [n for n in first.evidence.warnings.get("pyo3-ffi", [])
-                    if "PYO3_BASE_PYTHON" in n and "PYO3_ENVIRONMENT_SIGNATURE" in n]  # fmt: skip
-        ok_import, detail = import_wheel(self.ctx.runner, second.wheel, fixture.import_check(),
-                                         self.ctx.python, where / "check")  # fmt: skip
-        observed = (
-            f"{'imports' if ok_import else 'import FAILS: ' + detail}; "
-            f"{'warning shown' if warnings else 'no warning'}; warm build "
-            f"{describe(second.evidence)}"
-        )
-        return ScenarioResult(
-            name,
-            f"maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the caller's "
-            f"environment names {inherited} (another minor version) while the build is for "
-            f"{self.ctx.python.name}; the wheel is imported by the interpreter it was built for",
-            "imports; PYO3_BASE_PYTHON ignored with a warning", observed,
-            ok_import and bool(warnings),
-            details=[*warnings[:1], f"wheel {second.wheel.name}"],
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        facts = {"inherited": str(inherited), "built for": str(self.ctx.python)}
+        return self._observe([("first", first), ("second", second)], imported, **facts)
 
-    def inherited_overridden(self, frontend: Frontend) -> ScenarioResult:
-        name = f"inherited-overridden-{frontend}"
+    def inherited_overridden(self, frontend: Frontend) -> Observation:
         if self.other_python is None:
-            return ScenarioResult(name, "no second CPython minor version was found",
-                                  "cached", "not run", False)  # fmt: skip
-        where = self._where(name)
-        inherited = self._base_of(self.other_python)
-        right = self._base_of(self.ctx.python)
-        fixture, _first, second = self._twice(frontend, where, "new", inherited)
-        exported = second.evidence.maturin_env.get("PYO3_BASE_PYTHON")
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        observed = f"{describe(second.evidence)}; maturin exported PYO3_BASE_PYTHON={exported}"
-        return ScenarioResult(
-            name,
-            f"maturin new, pyo3 new, {frontend}: the same inherited PYO3_BASE_PYTHON "
-            f"({inherited}) is replaced by maturin with the build's own base ({right})",
-            "cached", observed,
-            describe(second.evidence) == "cached" and exported == str(right) and imported,
-        ).with_evidence(second)  # fmt: skip
+            return Observation(skipped="no second CPython minor version was found")
+        where = self._where(f"inherited-overridden-{frontend}")
+        inherited = self.base_of(self.other_python)
+        right = self.base_of(self.ctx.python)
+        fixture, first, second = self._twice(frontend, where, "new", inherited)
+        imported = self._import(second, fixture, where / "check")
+        facts = {"inherited": str(inherited), "build's base": str(right)}
+        return self._observe([("first", first), ("second", second)], imported, **facts)
 
-    def caller_sets_base(self, frontend: Frontend) -> ScenarioResult:
-        name = f"caller-sets-base-{frontend}"
-        where = self._where(name)
-        right = self._base_of(self.ctx.python)
+    def caller_sets_base(self, frontend: Frontend) -> Observation:
+        where = self._where(f"caller-sets-base-{frontend}")
+        right = self.base_of(self.ctx.python)
         fixture, first, second = self._twice(frontend, where, "old", right)
-        imported = self._import(second, fixture, where / "check", self.ctx.python)
-        observed = describe(second.evidence)
-        return ScenarioResult(
-            name,
-            f"maturin old, pyo3 new, {frontend}: the caller exports PYO3_BASE_PYTHON={right}, "
-            "the base of the build's interpreter (the series' pyo3 half used before maturin "
-            "ships its half)",
-            "cached", observed, observed == "cached" and imported,
-            details=[f"first build {first.seconds:.1f}s, second {second.seconds:.1f}s"],
-        ).with_evidence(second)  # fmt: skip
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("first", first), ("second", second)], imported,
+                             PYO3_BASE_PYTHON=str(right))  # fmt: skip
 
-    def base_reinstalled(self) -> ScenarioResult:
-        """What `rerun-if-changed=<base interpreter>` does when the interpreter is reinstalled at
-        the same path: cargo compares the file's modification time with its last build script
-        run, so a reinstall that keeps the files' times (an archive extracted as is, `cp -a`)
-        keeps the build, and one that writes new files (built from source, plain `cp`) reruns
-        pyo3-ffi's build script once."""
-        name = "base-reinstalled"
-        where = self._where(name)
-        original = self._base_of(self.ctx.python)
+    def base_reinstalled(self) -> Observation:
+        where = self._where("base-reinstalled")
+        original = self.base_of(self.ctx.python)
         # A relocated installation: its own copy of the interpreter binary, the original's
         # standard library (CPython finds its prefix from the binary's location).
         home = where / "python"
@@ -384,30 +301,18 @@ class _Scenarios:
         fixture = self._fixture(where)
         setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
                            python=base, extra_env={})  # fmt: skip
-        self._uv(fixture, setup, where / "first")
-        steps: list[tuple[str, BuildRun]] = [("again", self._uv(fixture, setup, where / "again"))]
+        again, kept, new = REINSTALL_STEPS
+        runs = [("first", self._uv(fixture, setup, where / "first"))]
+        runs.append((again, self._uv(fixture, setup, where / "again")))
         base.unlink()
-        shutil.copy2(original, base)
-        steps.append(("reinstalled, times kept", self._uv(fixture, setup, where / "kept")))
+        shutil.copy2(original, base)  # as an archive extraction or `cp -a` would
+        runs.append((kept, self._uv(fixture, setup, where / "kept")))
         base.unlink()
-        shutil.copyfile(original, base)
+        shutil.copyfile(original, base)  # as a build from source or a plain `cp` would
         base.chmod(0o755)
-        steps.append(("reinstalled, new times", self._uv(fixture, setup, where / "new")))
-        outcome = {label: describe(run.evidence) for label, run in steps}
-        imported = self._import(steps[-1][1], fixture, where / "check", base)
-        ok = (
-            outcome["again"] == "cached"
-            and outcome["reinstalled, times kept"] == "cached"
-            and outcome["reinstalled, new times"].startswith("rebuild")
-            and imported
-        )
-        return ScenarioResult(
-            name,
-            "new/new, uv: the base interpreter's binary replaced at the same path, once keeping "
-            "its modification time and once with a new one",
-            "cached, cached, then one rebuild",
-            "; ".join(f"{label}: {value}" for label, value in outcome.items()), ok,
-        ).with_evidence(steps[-1][1])  # fmt: skip
+        runs.append((new, self._uv(fixture, setup, where / "new")))
+        imported = self._import(runs[-1][1], fixture, where / "check", base)
+        return self._observe(runs, imported, base=str(base))
 
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
@@ -428,33 +333,91 @@ def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
     return ctx.runner.run([python, "-c", script]).stdout
 
 
-SCENARIOS: dict[str, Callable[[_Scenarios], ScenarioResult]] = {
-    "two-venvs-same-base": _Scenarios.two_venvs_same_base,
-    "other-minor-version": _Scenarios.other_minor_version,
-    "base-dropped": _Scenarios.base_dropped,
-    "base-missing": _Scenarios.base_missing,
-    "base-path-invalid": _Scenarios.base_path_invalid,
-    "config-file": _Scenarios.config_file,
-    "rerun-triggers": _Scenarios.rerun_triggers,
-    "downstream-current-interpreter": _Scenarios.downstream_current_interpreter,
-    "downstream-opt-in": _Scenarios.downstream_opt_in,
-    "inherited-other-version-uv": lambda s: s.inherited_other_version("uv"),
-    "inherited-other-version-build": lambda s: s.inherited_other_version("build"),
-    "inherited-overridden-uv": lambda s: s.inherited_overridden("uv"),
-    "inherited-overridden-build": lambda s: s.inherited_overridden("build"),
-    "caller-sets-base-uv": lambda s: s.caller_sets_base("uv"),
-    "caller-sets-base-build": lambda s: s.caller_sets_base("build"),
-    "base-reinstalled": _Scenarios.base_reinstalled,
-}
+def _per_frontend(
+    name: str, what: str, expected: str,
+    measure: Callable[[Measure, Frontend], Observation],
+    verdict: Callable[[Observation], Verdict],
+) -> list[Scenario]:  # fmt: skip
+    def bound(frontend: Frontend) -> Callable[[Measure], Observation]:
+        return lambda steps: measure(steps, frontend)
+
+    frontends: tuple[Frontend, ...] = ("uv", "build")
+    return [Scenario(f"{name}-{frontend}", what.format(frontend=frontend), expected,
+                     bound(frontend), verdict)
+            for frontend in frontends]  # fmt: skip
+
+
+_ALL: list[Scenario] = [
+    Scenario("two-venvs-same-base",
+             "new/new: build from venv A, then from venv B made from the same base interpreter "
+             "(pip --no-build-isolation in each)",
+             "cached", Measure.two_venvs_same_base, verdicts.two_venvs_same_base),
+    Scenario("other-minor-version",
+             "new/new: warm target from the verify interpreter, then a build based on another "
+             "CPython minor version, imported there",
+             "rebuild", Measure.other_minor_version, verdicts.rebuilds),
+    Scenario("base-dropped",
+             "pyo3 new: a build with PYO3_BASE_PYTHON (maturin new), then one without it "
+             "(maturin old) against the same target dir",
+             "rebuild", Measure.base_dropped, verdicts.rebuilds),
+    Scenario("base-missing",
+             "new/new from two venvs whose sys._base_executable does not exist: maturin must "
+             "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
+             "rebuild", Measure.base_missing, verdicts.base_missing),
+    Scenario("base-path-invalid",
+             "pyo3 new with PYO3_BASE_PYTHON set by hand to a missing file (maturin old): "
+             "a warning, then PYO3_PYTHON discovery as before",
+             "rebuild", Measure.base_path_invalid, verdicts.base_path_invalid),
+    Scenario("config-file",
+             "PYO3_CONFIG_FILE set by the user: old/old and new/new must behave the same",
+             "cached", Measure.config_file, verdicts.config_file),
+    Scenario("rerun-triggers",
+             "new/new: the variables pyo3-ffi's build script asks cargo to track",
+             "PYO3_BASE_PYTHON tracked; PYO3_PYTHON, VIRTUAL_ENV not",
+             Measure.rerun_triggers, verdicts.rerun_triggers),
+    Scenario("downstream-current-interpreter",
+             "new/new: a downstream build script rerun on a later build gets that build's venv "
+             "interpreter from get().executable(), never the first build's (deleted) venv",
+             "cached", Measure.downstream_current_interpreter,
+             verdicts.downstream_current_interpreter),
+    Scenario("downstream-opt-in",
+             "new/new: a build script that opts in to the build environment's interpreter is "
+             "rerun when it changes, while the pyo3 chain stays cached",
+             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in),
+    *_per_frontend("inherited-other-version",
+                   "maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the "
+                   "caller's environment names another CPython minor version than the build is "
+                   "for; the wheel is imported by the interpreter it was built for",
+                   "imports; PYO3_BASE_PYTHON ignored with a warning",
+                   Measure.inherited_other_version, verdicts.inherited_other_version),
+    *_per_frontend("inherited-overridden",
+                   "maturin new, pyo3 new, {frontend}: the same inherited PYO3_BASE_PYTHON is "
+                   "replaced by maturin with the build's own base",
+                   "cached", Measure.inherited_overridden, verdicts.inherited_overridden),
+    *_per_frontend("caller-sets-base",
+                   "maturin old, pyo3 new, {frontend}: the caller exports PYO3_BASE_PYTHON, the "
+                   "base of the build's interpreter (the pyo3 half used before maturin ships "
+                   "its half)",
+                   "cached", Measure.caller_sets_base, verdicts.stays_cached),
+    Scenario("base-reinstalled",
+             "new/new, uv: the base interpreter's binary replaced at the same path, once keeping "
+             "its modification time (archive extraction, cp -a) and once with a new one (a build "
+             "from source, a plain copy)",
+             "cached, cached, then one rebuild", Measure.base_reinstalled,
+             verdicts.base_reinstalled),
+]  # fmt: skip
+
+SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}
 
 
 def run_safety(
     ctx: VerifyContext, other_python: Path | None, names: list[str] | None = None
 ) -> list[ScenarioResult]:
-    scenarios = _Scenarios(ctx, other_python)
+    measure = Measure(ctx, other_python)
     results = []
     selected = names or list(SCENARIOS)
     for index, name in enumerate(selected, start=1):
+        scenario = SCENARIOS[name]
         with ctx.reporter.progress(f"safety {index}/{len(selected)}: {name}"):
-            results.append(SCENARIOS[name](scenarios))
+            results.append(scenario.result(scenario.measure(measure)))
     return results
