@@ -9,6 +9,7 @@ from typing import Literal
 
 import jinja2
 
+from tools.platforms import toml_path
 from tools.verify.artifacts import BUILDTIME_MESSAGE
 
 FixtureName = Literal["ext", "abi3", "downstream", "downstream-opt-in"]
@@ -49,7 +50,7 @@ def render_fixture(
         autoescape=False,
     )
     values = {
-        "pyo3_tree": pyo3_tree.as_posix(),
+        "pyo3_tree": toml_path(pyo3_tree),
         "pyo3_version": pyo3_version,
         "maturin_version": maturin_version,
         "opt_in": name == "downstream-opt-in",
