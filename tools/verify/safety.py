@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.platforms import HOST
 from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.evidence import BuildEvidence
 from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, build_wheel, scrubbed_env
+from tools.verify.platform_scenarios import PLATFORM_SCENARIOS
 
 
 @dataclass
@@ -28,6 +30,12 @@ class ScenarioResult:
     compiled: list[str] = field(default_factory=list)
     reasons: dict[str, list[str]] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
+    skipped: str = ""  # why the scenario did not run here (another platform's, or no interpreter)
+
+    @classmethod
+    def skip(cls, scenario: str, description: str, expected: str, reason: str) -> ScenarioResult:
+        """A scenario that cannot run here: no verdict, and the reason in the report."""
+        return cls(scenario, description, expected, f"skipped: {reason}", True, skipped=reason)
 
     def with_evidence(self, run: BuildRun) -> ScenarioResult:
         """Records what cargo compiled on the scenario's decisive build, and why."""
@@ -73,8 +81,8 @@ class _Scenarios:
 
     def _venv(self, path: Path, maturin: Variant, *, base: Path | None = None) -> Path:
         python = base or self.ctx.python
-        self.ctx.runner.run([python, "-m", "venv", "--copies" if base else "--symlinks", path])
-        venv_python = path / "bin" / "python"
+        self.ctx.runner.run([python, "-m", "venv", *HOST.venv_args(copies=base is not None), path])
+        venv_python = HOST.venv_python(path)
         wheelhouse = self.ctx.wheelhouses[maturin]
         self.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
                              "--find-links", wheelhouse, f"maturin=={self.ctx.maturin_version}"],
@@ -86,12 +94,8 @@ class _Scenarios:
     ) -> BuildRun:
         """`pip wheel --no-build-isolation` in an activated venv (maturin's PEP 517 hooks run the
         `maturin` found on PATH, so the venv's bin must come first, as activation does)."""
-        venv = venv_python.parent.parent
-        activated = {
-            **setup.extra_env,
-            "VIRTUAL_ENV": str(venv),
-            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
+        venv = HOST.venv_root(venv_python)
+        activated = {**setup.extra_env, **HOST.activated(venv, os.environ.get("PATH", ""))}
         no_isolation = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
                                   python=venv_python, extra_env=activated)  # fmt: skip
         return build_wheel(self.ctx.runner, "pip", fixture.project, out, no_isolation,
@@ -152,6 +156,11 @@ class _Scenarios:
         ).with_evidence(second)  # fmt: skip
 
     def base_missing(self) -> ScenarioResult:
+        if not HOST.venv_symlinks:
+            reason = f"needs a symlinked base interpreter; {HOST.name} needs privileges for it"
+            return ScenarioResult.skip(
+                "base-missing", "a venv whose base interpreter is gone", "rebuild", reason
+            )
         where = self._where("base-missing")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
@@ -288,18 +297,24 @@ class _Scenarios:
 
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
-    """A PYO3_CONFIG_FILE for `python`, as a user would write one."""
+    """A PYO3_CONFIG_FILE for `python`, as a user would write one (on Windows the import
+    library is `libs/python3XX.lib` and always shared; a free-threaded build says so)."""
     script = (
-        "import sys, sysconfig\n"
+        "import os, sys, sysconfig\n"
         "v = sys.version_info\n"
+        "ft = 't' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''\n"
+        "win = sys.platform == 'win32'\n"
         "print('implementation=CPython')\n"
         "print(f'version={v.major}.{v.minor}')\n"
-        "print('shared=' + str(bool(sysconfig.get_config_var('Py_ENABLE_SHARED'))).lower())\n"
-        "print(f'lib_name=python{v.major}.{v.minor}')\n"
-        "print('lib_dir=' + sysconfig.get_config_var('LIBDIR'))\n"
+        "shared = win or bool(sysconfig.get_config_var('Py_ENABLE_SHARED'))\n"
+        "print('shared=' + str(shared).lower())\n"
+        "dot = '' if win else '.'\n"
+        "print(f'lib_name=python{v.major}{dot}{v.minor}{ft}')\n"
+        "libs = os.path.join(sys.base_prefix, 'libs')\n"
+        "print('lib_dir=' + (libs if win else sysconfig.get_config_var('LIBDIR')))\n"
         "print('executable=' + sys.executable)\n"
         "print('pointer_width=64')\n"
-        "print('build_flags=')\n"
+        "print('build_flags=' + ('Py_GIL_DISABLED' if ft else ''))\n"
         "print('suppress_build_script_link_lines=false')\n"
     )
     return ctx.runner.run([python, "-c", script]).stdout
@@ -315,6 +330,7 @@ SCENARIOS: dict[str, Callable[[_Scenarios], ScenarioResult]] = {
     "rerun-triggers": _Scenarios.rerun_triggers,
     "downstream-current-interpreter": _Scenarios.downstream_current_interpreter,
     "downstream-opt-in": _Scenarios.downstream_opt_in,
+    **PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
 }
 
 
