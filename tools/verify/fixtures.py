@@ -65,7 +65,7 @@ def render_fixture(
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".j2":
             text = env.get_template(relative.as_posix()).render(values)
-            target.with_suffix("").write_text(text)
+            target.with_suffix("").write_text(text, encoding="utf-8")
         else:
             shutil.copy2(path, target)
     module = {"ext": "verify_ext", "abi3": "verify_abi3"}.get(name, "verify_downstream")
