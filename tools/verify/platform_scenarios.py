@@ -122,8 +122,8 @@ def free_threading(s: _Scenarios) -> ScenarioResult:
         if other is None:
             kind = "GIL" if this.free_threaded else "free-threaded"
             looked = ", ".join(ft_pair_names(this))
-            reason = f"no {kind} CPython {this.version} to pair with {this.label} (looked on PATH"
-            return _skip(name, f"{reason} for {looked}; or give --ft-pair PATH)")
+            reason = f"no {kind} CPython {this.version} to pair with {this.path}"
+            return _skip(name, f"{reason}: looked on PATH for {looked} (or give --ft-pair PATH)")
     gil, ft = (other, this) if this.free_threaded else (this, other)
     where = s._where(name)
     fixture = s._fixture(where)
