@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import tarfile
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ IDENTITY = {
     "GIT_COMMITTER_NAME": "Upstream Dev",
     "GIT_COMMITTER_EMAIL": "dev@upstream.invalid",
     "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    # git from wherever this machine has it (on Windows, PATH and SYSTEMROOT are needed too).
+    **{key: os.environ[key] for key in ("PATH", "SYSTEMROOT") if key in os.environ},
 }
 
 IMPL_RS = "".join(f"fn item_{i}() -> u32 {{ {i} }}\n" for i in range(40))

@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--other-python", type=Path, help="a CPython of another minor version (default: searched)"
     )
+    verify.add_argument(
+        "--ft-pair",
+        type=Path,
+        help="the CPython of --python's version with the other GIL setting, for the "
+        "free-threading scenario (default: searched on PATH)",
+    )
     verify.add_argument("--json", type=Path, dest="json_path", help="write the JSON report here")
     verify.add_argument("--markdown", type=Path, help="write the Markdown report here")
 
@@ -204,6 +210,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         upstream_checks=not args.no_upstream_checks,
         python=args.python,
         other_python=args.other_python or find_other_python(args.python, runner),
+        ft_pair=args.ft_pair,
     )
     report = verify(options, cache, reporter)
     if args.json_path:

@@ -55,7 +55,7 @@ class PrResult:
 
 def load_report(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: verify report not found", hint="run `tools verify --json`"
@@ -119,8 +119,8 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     title, body = render(options.pin, options.sibling, report, problems)
     options.out.mkdir(parents=True, exist_ok=True)
     title_path, body_path = options.out / "title.txt", options.out / "body.md"
-    title_path.write_text(title + "\n")
-    body_path.write_text(body)
+    title_path.write_text(title + "\n", encoding="utf-8")
+    body_path.write_text(body, encoding="utf-8")
     reporter.step(f"wrote {title_path} and {body_path}")
 
     applied = apply_series(

@@ -35,7 +35,7 @@ def evidence_section(report_path: Path) -> str:
 
 
 def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpdate:
-    text = proposal.read_text() if proposal.exists() else ""
+    text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
     if START not in text or END not in text:
         raise ConfigError(f"{proposal}: no generated evidence section (markers missing)")
     head, rest = text.split(START, 1)
@@ -48,5 +48,5 @@ def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpd
             f"{proposal}: the evidence section differs from {report}",
             hint="run `tools proposal` and commit the result",
         )
-    proposal.write_text(updated)
+    proposal.write_text(updated, encoding="utf-8")
     return ProposalUpdate(proposal, changed=True)

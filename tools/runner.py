@@ -63,7 +63,9 @@ class Runner:
                 cwd=cwd,
                 env=full_env,
                 input=input_text,
-                text=True,
+                # Cargo, git and the frontends write UTF-8 whatever the Windows code page says.
+                encoding="utf-8",
+                errors="replace",
                 capture_output=capture,
                 timeout=timeout,
                 check=False,

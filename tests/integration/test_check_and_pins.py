@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.conftest import RunTools
 from tests.upstream_fixture import FakeUpstream
+from tools.platforms import HOST
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,7 +121,7 @@ def test_unknown_project_on_the_command_line(run_tools: RunTools, tmp_path: Path
 
 def test_module_and_console_script_behave_the_same(upstream: FakeUpstream, tmp_path: Path) -> None:
     args = ["--pins", str(upstream.pins_path), "--cache-dir", str(tmp_path / "c"), "pins", "--json"]
-    script = Path(sys.executable).parent / "tools"
+    script = Path(sys.executable).parent / HOST.executable("tools")
     via_module = subprocess.run([sys.executable, "-m", "tools", *args], capture_output=True,
                                 text=True, cwd=REPO_ROOT, check=False)  # fmt: skip
     assert via_module.returncode == 0, via_module.stderr

@@ -78,3 +78,16 @@ def test_environment_maturin_gave_cargo() -> None:
         "PYO3_BUILD_EXTENSION_MODULE": "1",
         "PYO3_PYTHON": "/tmp/build-env-x/bin/python",
     }
+
+
+def test_environment_on_windows_has_its_backslashes_undoubled() -> None:
+    # Rust's Debug form of a Windows path doubles every backslash.
+    line = (
+        "DEBUG maturin::compile: Running env "
+        'PYO3_BASE_PYTHON="C:\\\\hostedtoolcache\\\\Python\\\\python.exe" '
+        'PYO3_PYTHON="C:\\\\Temp\\\\build-env\\\\Scripts\\\\python.exe" "cargo" "rustc"\n'
+    )
+    assert parse_cargo_output(line).maturin_env == {
+        "PYO3_BASE_PYTHON": "C:\\hostedtoolcache\\Python\\python.exe",
+        "PYO3_PYTHON": "C:\\Temp\\build-env\\Scripts\\python.exe",
+    }

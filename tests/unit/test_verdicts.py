@@ -35,7 +35,8 @@ def test_every_scenario_has_a_verdict_tested_here() -> None:
         verdicts.base_missing, verdicts.base_path_invalid, verdicts.config_file,
         verdicts.rerun_triggers, verdicts.downstream_current_interpreter,
         verdicts.downstream_opt_in, verdicts.inherited_other_version,
-        verdicts.inherited_overridden, verdicts.base_reinstalled,
+        verdicts.inherited_overridden, verdicts.base_reinstalled, verdicts.free_threading,
+        verdicts.two_venvs_one_base,
     }  # fmt: skip
     assert {scenario.verdict for scenario in SCENARIOS.values()} <= tested
 
@@ -184,6 +185,40 @@ def test_base_reinstalled() -> None:
     )
     never_rerun = _not(obs, builds=(*obs.builds[:3], Build(new, "cached")))
     assert not verdicts.base_reinstalled(never_rerun).ok
+
+
+def test_free_threading() -> None:
+    gil, ft, gil_again = verdicts.FREE_THREADING_STEPS
+    switch = "rebuild (pyo3-ffi, pyo3; build script: env PYO3_ENVIRONMENT_SIGNATURE changed)"
+    obs = Observation(
+        builds=(Build(gil, REBUILD), Build(ft, switch), Build(gil_again, switch)), imported=True
+    )
+    assert verdicts.free_threading(obs).ok
+    # the stale build of pyo3#4882: the free-threaded build reuses the GIL one
+    stale = _not(obs, builds=(obs.builds[0], Build(ft, "cached"), obs.builds[2]))
+    assert not verdicts.free_threading(stale).ok
+    assert not verdicts.free_threading(_not(obs, imported=False)).ok
+
+
+def test_two_venvs_one_base() -> None:
+    stub = "/Library/Frameworks/Python.framework/Versions/3.13/bin/python3.13"
+    obs = Observation(
+        builds=(
+            Build("venv a", REBUILD, exported={"PYO3_BASE_PYTHON": stub}),
+            Build("venv b", "cached", exported={"PYO3_BASE_PYTHON": stub}),
+        ),
+        imported=True,
+        facts={"one base file": "yes", "expected base": stub, "is the expected base": "yes"},
+    )
+    assert verdicts.two_venvs_one_base(obs).ok
+    wrong = {**obs.facts, "is the expected base": "no"}
+    assert not verdicts.two_venvs_one_base(_not(obs, facts=wrong)).ok
+    rebuilt = _not(obs, builds=(obs.builds[0], Build("venv b", REBUILD)))
+    assert not verdicts.two_venvs_one_base(rebuilt).ok
+    # one base spelled in two cases: no expected base, a rebuild is safe too
+    spelled = _not(rebuilt, facts={"one base file": "yes"})
+    assert verdicts.two_venvs_one_base(spelled).ok
+    assert not verdicts.two_venvs_one_base(_not(spelled, facts={"one base file": "no"})).ok
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

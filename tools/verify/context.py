@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.platforms import HOST
 from tools.reporter import Reporter
 from tools.runner import Runner
 from tools.verify.artifacts import Trees, Variant
@@ -23,6 +24,8 @@ class VerifyContext:
     maturin_version: str
     pyo3_trees: Trees
     wheelhouses: dict[Variant, Path]
+    # The same CPython version as `python` with the other GIL setting (free-threading scenario).
+    ft_pair: Path | None = None
 
     def fixture(self, name: FixtureName, pyo3: Variant, where: Path) -> Fixture:
         return render_fixture(
@@ -48,8 +51,8 @@ def import_wheel(
     """Installs the wheel into a fresh venv of `python` and runs `code` there."""
     uv = [sys.executable, "-m", "uv"]
     runner.run([*uv, "venv", "--quiet", "--python", python, venv])
-    runner.run([*uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+    runner.run([*uv, "pip", "install", "--quiet", "--python", HOST.venv_python(venv),
                 "--no-index", "--no-deps", wheel])  # fmt: skip
-    result = runner.run([venv / "bin" / "python", "-c", code], check=False)
+    result = runner.run([HOST.venv_python(venv), "-c", code], check=False)
     detail = (result.stderr or result.stdout).strip().splitlines()
     return result.returncode == 0, detail[-1] if detail else ""

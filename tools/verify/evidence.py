@@ -25,7 +25,9 @@ _DIRTY = re.compile(r"cargo::core::compiler::fingerprint:\s+dirty: (?P<reason>.*
 _ENV_CHANGED = re.compile(r'EnvVarChanged \{ name: "(?P<name>[^"]+)"')
 _FILE_CHANGED = re.compile(r'(?:ChangedFile|MissingFile)\s*\{.*?\bstale: "(?P<path>[^"]+)"')
 _CARGO_COMMAND = re.compile(r"maturin::compile.*Running env (?P<env>.*?) \"cargo\"")
-_ASSIGNMENT = re.compile(r'(?P<name>PYO3_[A-Z_]+)="(?P<value>[^"]*)"')
+# Values are Rust `Debug` strings: on Windows every backslash of a path comes doubled.
+_ASSIGNMENT = re.compile(r'(?P<name>PYO3_[A-Z_]+)="(?P<value>(?:[^"\\]|\\.)*)"')
+_DEBUG_ESCAPE = re.compile(r"\\(.)")
 _WARNING = re.compile(r"^warning: (?P<package>[A-Za-z0-9_.-]+)@\S+: (?P<text>.*)$", re.MULTILINE)
 
 _MODES = {"RunCustomBuild": "build script", "Build": "compile"}
@@ -78,5 +80,6 @@ def parse_cargo_output(text: str) -> BuildEvidence:
         warnings.setdefault(warning["package"], []).append(warning["text"].strip())
     maturin_env: dict[str, str] = {}
     if command := _CARGO_COMMAND.search(clean):
-        maturin_env = {m["name"]: m["value"] for m in _ASSIGNMENT.finditer(command["env"])}
+        maturin_env = {m["name"]: _DEBUG_ESCAPE.sub(r"\1", m["value"])
+                       for m in _ASSIGNMENT.finditer(command["env"])}  # fmt: skip
     return BuildEvidence(tuple(compiled), reasons, warnings, maturin_env)

@@ -9,6 +9,7 @@ from typing import Literal
 
 import jinja2
 
+from tools.platforms import toml_path
 from tools.verify.artifacts import BUILDTIME_MESSAGE
 
 FixtureName = Literal["ext", "abi3", "downstream", "downstream-opt-in"]
@@ -49,7 +50,7 @@ def render_fixture(
         autoescape=False,
     )
     values = {
-        "pyo3_tree": pyo3_tree.as_posix(),
+        "pyo3_tree": toml_path(pyo3_tree),
         "pyo3_version": pyo3_version,
         "maturin_version": maturin_version,
         "opt_in": name == "downstream-opt-in",
@@ -64,7 +65,7 @@ def render_fixture(
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".j2":
             text = env.get_template(relative.as_posix()).render(values)
-            target.with_suffix("").write_text(text)
+            target.with_suffix("").write_text(text, encoding="utf-8")
         else:
             shutil.copy2(path, target)
     module = {"ext": "verify_ext", "abi3": "verify_abi3"}.get(name, "verify_downstream")

@@ -69,7 +69,8 @@ class Observation:
     imported: bool | None = None
     import_detail: str = ""
     facts: Mapping[str, str] = field(default_factory=dict)
-    skipped: str | None = None
+    skipped: str | None = None  # could not run, though it should have: a failure
+    not_applicable: str | None = None  # another platform's scenario: reported as skipped
     decisive: BuildEvidence | None = None
 
     def build(self, label: str) -> Build:

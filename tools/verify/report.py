@@ -10,7 +10,7 @@ from typing import Any
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
 from tools.verify.matrix import CellResult
-from tools.verify.safety import ScenarioResult
+from tools.verify.scenario import ScenarioResult
 from tools.verify.upstream import UpstreamCheck
 
 
@@ -56,7 +56,7 @@ class Report:
 
 def write_json(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
 
 
 def report_frontends(data: dict[str, Any]) -> list[str]:
@@ -71,4 +71,4 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 def write_markdown(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(report.to_json()))
+    path.write_text(render_markdown(report.to_json()), encoding="utf-8")

@@ -13,6 +13,7 @@ from pathlib import Path
 from tools.cache import Cache
 from tools.gitops import Git
 from tools.pins import Pin, Pins
+from tools.platforms import HOST
 from tools.reporter import Reporter
 from tools.runner import Runner
 from tools.verify.artifacts import maturin_wheels, series_hash, source_trees, wheelhouse
@@ -35,6 +36,7 @@ class VerifyOptions:
     upstream_checks: bool
     python: Path
     other_python: Path | None
+    ft_pair: Path | None = None
 
 
 def find_other_python(python: Path, runner: Runner) -> Path | None:
@@ -45,8 +47,9 @@ def find_other_python(python: Path, runner: Runner) -> Path | None:
     for minor in ("13", "12", "14", "10"):
         if minor == this:
             continue
-        candidates += sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"), reverse=True)
-        candidates += [Path(p) / f"python3.{minor}" for p in os.environ["PATH"].split(os.pathsep)]
+        name = HOST.python_names(f"3.{minor}")[0]
+        candidates += sorted(pyenv.glob(f"3.{minor}.*/{HOST.scripts_dir}/{name}"), reverse=True)
+        candidates += [Path(p) / name for p in HOST.split_path_list(os.environ.get("PATH", ""))]
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
@@ -96,6 +99,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         maturin_version=options.maturin.version,
         pyo3_trees=pyo3_trees,
         wheelhouses=houses,
+        ft_pair=options.ft_pair,
     )
     reporter.step(f"rollout matrix: {', '.join(options.frontends)} x {', '.join(options.fixtures)}")
     cells = run_matrix(ctx, options.frontends, options.fixtures)

@@ -11,54 +11,18 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.platforms import HOST
 from tools.verify import verdicts
 from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
-from tools.verify.evidence import BuildEvidence
 from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
 from tools.verify.observations import Build, Observation
+from tools.verify.platform_scenarios import PLATFORM_SCENARIOS
+from tools.verify.scenario import Scenario, ScenarioResult
 from tools.verify.verdicts import REINSTALL_STEPS, Verdict
-
-
-@dataclass
-class ScenarioResult:
-    scenario: str
-    description: str
-    expected: str
-    observed: str
-    ok: bool
-    compiled: list[str] = field(default_factory=list)
-    reasons: dict[str, list[str]] = field(default_factory=dict)
-    details: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    what: str
-    expected: str
-    measure: Callable[[Measure], Observation]
-    verdict: Callable[[Observation], Verdict]
-
-    def result(self, obs: Observation) -> ScenarioResult:
-        verdict = self.verdict(obs)
-        evidence = obs.decisive or BuildEvidence(())
-        details = [f"{key}: {value}" for key, value in obs.facts.items()]
-        details += [f"{b.label} build {b.seconds:.1f}s" for b in obs.builds if b.seconds]
-        return ScenarioResult(
-            self.name,
-            self.what,
-            self.expected,
-            verdict.observed,
-            verdict.ok,
-            compiled=list(evidence.compiled),
-            reasons=evidence.reasons,
-            details=details,
-        )
 
 
 def build_script_output(target: Path, package: str) -> str:
@@ -116,8 +80,8 @@ class Measure:
 
     def _venv(self, path: Path, maturin: Variant, *, base: Path | None = None) -> Path:
         python = base or self.ctx.python
-        self.ctx.runner.run([python, "-m", "venv", "--copies" if base else "--symlinks", path])
-        venv_python = path / "bin" / "python"
+        self.ctx.runner.run([python, "-m", "venv", *HOST.venv_args(copies=base is not None), path])
+        venv_python = HOST.venv_python(path)
         wheelhouse = self.ctx.wheelhouses[maturin]
         self.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
                              "--find-links", wheelhouse, f"maturin=={self.ctx.maturin_version}"],
@@ -129,12 +93,8 @@ class Measure:
     ) -> BuildRun:
         """`pip wheel --no-build-isolation` in an activated venv (maturin's PEP 517 hooks run the
         `maturin` found on PATH, so the venv's bin must come first, as activation does)."""
-        venv = venv_python.parent.parent
-        activated = {
-            **setup.extra_env,
-            "VIRTUAL_ENV": str(venv),
-            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
+        venv = HOST.venv_root(venv_python)
+        activated = {**setup.extra_env, **HOST.activated(venv, os.environ.get("PATH", ""))}
         no_isolation = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
                                   python=venv_python, extra_env=activated)  # fmt: skip
         return build_wheel(self.ctx.runner, "pip", fixture.project, out, no_isolation,
@@ -183,6 +143,9 @@ class Measure:
         return self._observe([("maturin new", first), ("maturin old", second)], imported)
 
     def base_missing(self) -> Observation:
+        if not HOST.venv_symlinks:
+            reason = f"needs a symlinked base interpreter; {HOST.name} needs privileges for it"
+            return Observation(not_applicable=reason)
         where = self._where("base-missing")
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
@@ -316,18 +279,24 @@ class Measure:
 
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
-    """A PYO3_CONFIG_FILE for `python`, as a user would write one."""
+    """A PYO3_CONFIG_FILE for `python`, as a user would write one (on Windows the import
+    library is `libs/python3XX.lib` and always shared; a free-threaded build says so)."""
     script = (
-        "import sys, sysconfig\n"
+        "import os, sys, sysconfig\n"
         "v = sys.version_info\n"
+        "ft = 't' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''\n"
+        "win = sys.platform == 'win32'\n"
         "print('implementation=CPython')\n"
         "print(f'version={v.major}.{v.minor}')\n"
-        "print('shared=' + str(bool(sysconfig.get_config_var('Py_ENABLE_SHARED'))).lower())\n"
-        "print(f'lib_name=python{v.major}.{v.minor}')\n"
-        "print('lib_dir=' + sysconfig.get_config_var('LIBDIR'))\n"
+        "shared = win or bool(sysconfig.get_config_var('Py_ENABLE_SHARED'))\n"
+        "print('shared=' + str(shared).lower())\n"
+        "dot = '' if win else '.'\n"
+        "print(f'lib_name=python{v.major}{dot}{v.minor}{ft}')\n"
+        "libs = os.path.join(sys.base_prefix, 'libs')\n"
+        "print('lib_dir=' + (libs if win else sysconfig.get_config_var('LIBDIR')))\n"
         "print('executable=' + sys.executable)\n"
         "print('pointer_width=64')\n"
-        "print('build_flags=')\n"
+        "print('build_flags=' + ('Py_GIL_DISABLED' if ft else ''))\n"
         "print('suppress_build_script_link_lines=false')\n"
     )
     return ctx.runner.run([python, "-c", script]).stdout
@@ -405,6 +374,7 @@ _ALL: list[Scenario] = [
              "from source, a plain copy)",
              "cached, cached, then one rebuild", Measure.base_reinstalled,
              verdicts.base_reinstalled),
+    *PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
 ]  # fmt: skip
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}

@@ -20,7 +20,8 @@ def print_summary(report: Report, reporter: Reporter) -> None:
         reporter.table(
             "Safety",
             ["scenario", "expected", "observed", "ok"],
-            [[s.scenario, s.expected, s.observed, "ok" if s.ok else "FAILED"]
+            [[s.scenario, s.expected, s.observed,
+              "skipped" if s.skipped else "ok" if s.ok else "FAILED"]
              for s in report.safety],
         )  # fmt: skip
     if report.upstream_tests:

@@ -134,3 +134,32 @@ def base_reinstalled(obs: Observation) -> Verdict:
 
 
 REINSTALL_STEPS = ("again", "reinstalled, times kept", "reinstalled, new times")
+
+
+FREE_THREADING_STEPS = ("GIL", "free-threaded", "GIL again")
+
+
+def free_threading(obs: Observation) -> Verdict:
+    """Alternating GIL and free-threaded builds of one version rebuild every time."""
+    if skipped := _skipped(obs):
+        return skipped
+    ft, gil_again = (obs.build(label) for label in FREE_THREADING_STEPS[1:])
+    observed = (
+        f"free-threaded after GIL: {ft.outcome}; GIL again: {gil_again.outcome}{_imports(obs)}"
+    )
+    return Verdict(ft.rebuilt and gil_again.rebuilt and bool(obs.imported), observed)
+
+
+def two_venvs_one_base(obs: Observation) -> Verdict:
+    """Two venvs on one base export one base file; when the base is known (a framework stub, the
+    Windows base `python.exe`) it must be that one and the second build cached; a base spelled
+    two ways may rebuild or not, both are safe."""
+    if skipped := _skipped(obs):
+        return skipped
+    a, b = (build.exported.get("PYO3_BASE_PYTHON") or "not exported" for build in obs.builds[:2])
+    one_file = obs.facts.get("one base file") == "yes"
+    known = "expected base" in obs.facts
+    right_base = not known or obs.facts.get("is the expected base") == "yes"
+    cached = not known or obs.last.cached
+    observed = f"{obs.last.outcome}; PYO3_BASE_PYTHON {a} then {b}{_imports(obs)}"
+    return Verdict(one_file and right_base and cached and bool(obs.imported), observed)

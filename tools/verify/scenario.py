@@ -1,0 +1,59 @@
+"""A safety scenario as data, and its result as the report records it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tools.verify.evidence import BuildEvidence
+from tools.verify.observations import Observation
+from tools.verify.verdicts import Verdict
+
+if TYPE_CHECKING:
+    from tools.verify.safety import Measure
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    description: str
+    expected: str
+    observed: str
+    ok: bool
+    compiled: list[str] = field(default_factory=list)
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
+    skipped: str = ""  # why the scenario did not run here (another platform's, for one)
+
+    @classmethod
+    def skip(cls, scenario: str, description: str, expected: str, reason: str) -> ScenarioResult:
+        """A scenario that does not apply here: no verdict, and the reason in the report."""
+        return cls(scenario, description, expected, f"skipped: {reason}", True, skipped=reason)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    what: str
+    expected: str
+    measure: Callable[[Measure], Observation]
+    verdict: Callable[[Observation], Verdict]
+
+    def result(self, obs: Observation) -> ScenarioResult:
+        if obs.not_applicable:
+            return ScenarioResult.skip(self.name, self.what, self.expected, obs.not_applicable)
+        verdict = self.verdict(obs)
+        evidence = obs.decisive or BuildEvidence(())
+        details = [f"{key}: {value}" for key, value in obs.facts.items()]
+        details += [f"{b.label} build {b.seconds:.1f}s" for b in obs.builds if b.seconds]
+        return ScenarioResult(
+            self.name,
+            self.what,
+            self.expected,
+            verdict.observed,
+            verdict.ok,
+            compiled=list(evidence.compiled),
+            reasons=evidence.reasons,
+            details=details,
+        )
