@@ -90,10 +90,10 @@ def _apply_in_scratch(
     options: ApplyOptions, base: Base, branch: str, scratch: Path, *, git: Git, reporter: Reporter
 ) -> _Prepared:
     git.clone(base.repo, scratch, "--no-checkout")
-    git(scratch, "checkout", "--quiet", "-B", branch, base.commit)
+    git(scratch, "checkout", "--quiet", "-B", branch, base.commit, "--")
     git(scratch, "remote", "remove", "origin")
     if base.upstream_url:
-        git(scratch, "remote", "add", "upstream", base.upstream_url)
+        git(scratch, "remote", "add", "upstream", "--", base.upstream_url)
     applied: list[str] = []
     skipped: dict[str, tuple[str, ...]] = {}
     excludes = _exclude_args(options.pin, options.source)
@@ -106,10 +106,10 @@ def _apply_in_scratch(
             reporter.info(f"{patch.name}: skipped, it only touches files the registry lacks")
             continue
         result = git(scratch, "am", "--quiet", "--whitespace=error",
-                     "--committer-date-is-author-date", *excludes, patch.path.resolve(),
+                     "--committer-date-is-author-date", *excludes, "--", patch.path.resolve(),
                      check=False)  # fmt: skip
         if result.returncode != 0:
-            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes,
+            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes, "--",
                             patch.path.resolve(), check=False)  # fmt: skip
             detail = _describe_failure(patch, diagnosis.stderr + result.stderr + result.stdout)
             raise ApplyFailed(
@@ -196,9 +196,9 @@ def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Report
                 dest.rmdir()
             (scratch / "repo").replace(dest)
         elif outcome in ("applied", "reapplied"):
-            git(dest, "fetch", "--quiet", "--no-tags", scratch / "repo", branch)
+            git(dest, "fetch", "--quiet", "--no-tags", "--", scratch / "repo", branch)
             try:
-                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip)
+                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip, "--")
             except CommandFailed as exc:
                 raise DestinationRefused(
                     f"git refused to update {dest}: {exc}; nothing was changed"

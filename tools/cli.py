@@ -20,6 +20,7 @@ from tools.cache import Cache
 from tools.check import check_pins
 from tools.errors import CommandFailed, ConfigError, ToolError, VerificationFailed
 from tools.gitops import Git
+from tools.gitvalues import check_branch, check_url
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
 from tools.pr import PrOptions, create_pr
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--source", choices=("registry", "git"), default="registry")
     apply.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    _allow_any_url(apply)
     apply.add_argument("--branch", help="branch name (default: from the pins)")
     apply.add_argument("--dest", type=Path, required=True, help="checkout to create or update")
 
@@ -119,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="base of the branch (default: %(default)s, the pinned tag)",
     )
     pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    _allow_any_url(pr)
     pr.add_argument(
         "--allow-unverified",
         action="store_true",
@@ -130,6 +133,25 @@ def _parser() -> argparse.ArgumentParser:
     proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
     proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
+
+
+def _allow_any_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-any-url",
+        action="store_true",
+        help="accept http, ssh and git URLs too (default: https, file and local paths only)",
+    )
+
+
+def _check_git_values(args: argparse.Namespace) -> None:
+    """The command line's values for git, refused (exit 2) before git sees any of them."""
+    for option in ("git_url", "remote"):
+        value = getattr(args, option, None)
+        if value is not None:
+            flag = "--" + option.replace("_", "-")
+            check_url(value, source=flag, allow_any=args.allow_any_url)
+    if getattr(args, "branch", None) is not None:
+        check_branch(args.branch, source="--branch")
 
 
 def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
@@ -144,6 +166,7 @@ def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
 
 
 def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
     pin = pins.select(args.project, args.pin_version)
     options = ApplyOptions(pin=pin, source=args.source, dest=args.dest, git_url=args.git_url,
                            branch=args.branch)  # fmt: skip
@@ -221,6 +244,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
 
 
 def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
     pin = pins.select(args.project, args.pin_version)
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(

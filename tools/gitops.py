@@ -82,7 +82,7 @@ class Git:
 
     def clone(self, source: Path | str, dest: Path, *extra: str) -> Completed:
         return self.runner.run(
-            ["git", *SEALED_OPTIONS, "clone", "--quiet", *extra, str(source), dest],
+            ["git", *SEALED_OPTIONS, "clone", "--quiet", *extra, "--", str(source), dest],
             env=sealed_env(),
         )
 

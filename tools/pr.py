@@ -130,7 +130,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     )  # fmt: skip
     repo = UPSTREAM_REPOS[options.pin.project]
     if options.remote:
-        git(applied.dest, "push", "--quiet", options.remote,
+        git(applied.dest, "push", "--quiet", "--", options.remote,
             f"refs/heads/{applied.branch}:refs/heads/{applied.branch}")  # fmt: skip
         reporter.step(f"pushed {applied.branch} to {options.remote}")
     push_to = options.remote or "<your fork's URL>"

@@ -151,18 +151,19 @@ def git_base(pin: Pin, url: str, cache: Cache, git: Git, reporter: Reporter) -> 
         mirror.mkdir(parents=True, exist_ok=True)
         git(mirror, "init", "--quiet", "--bare")
     tag_ref = f"refs/tags/{pin.tag}"
-    have = git(mirror, "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}", check=False)
+    have = git(mirror, "rev-parse", "--verify", "--quiet", "--end-of-options",
+               f"{tag_ref}^{{commit}}", check=False)  # fmt: skip
     if have.returncode != 0:
         with reporter.progress(f"fetching {pin.tag} from {url}"):
             try:
-                git(mirror, "fetch", "--quiet", "--no-tags", url, f"+{tag_ref}:{tag_ref}")
+                git(mirror, "fetch", "--quiet", "--no-tags", "--", url, f"+{tag_ref}:{tag_ref}")
             except CommandFailed as exc:
                 raise CommandFailed(
                     f"could not fetch {pin.tag} from {url}: {exc}",
                     hint="the upstream git host must be reachable; --git-url points elsewhere, "
                     "and --source registry needs only the registries",
                 ) from exc
-        have = git(mirror, "rev-parse", "--verify", f"{tag_ref}^{{commit}}")
+        have = git(mirror, "rev-parse", "--verify", "--end-of-options", f"{tag_ref}^{{commit}}")
     commit = have.stdout.strip()
     if commit != pin.commit:
         raise ConfigError(
