@@ -5,12 +5,14 @@ Both end as a git repository holding the pinned base commit, which `apply` clone
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -73,39 +75,72 @@ def fetch_artifact(artifact: Artifact, cache: Cache, reporter: Reporter) -> Path
     return target
 
 
+def _member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why an archive member must not be unpacked, or None."""
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or "\\" in name or (parts and parts[0] == "/"):
+        return "an absolute path"
+    if ".." in parts:
+        return "a '..' segment"
+    if any(part.casefold() == ".git" for part in parts):
+        return "a path named .git or inside a .git folder"
+    if member.issym() or member.islnk():
+        return "a link"
+    if not (member.isfile() or member.isdir()):
+        return "a device, pipe or other special file"
+    return None
+
+
 def _member_path(artifact: Artifact, name: str) -> PurePosixPath | None:
     """Where an archive member goes in the repository layout, or None to leave it out."""
     parts = PurePosixPath(name).parts
     if len(parts) < 2:
         return None
     inner = PurePosixPath(*parts[1:])
-    if inner.is_absolute() or ".." in inner.parts:
-        raise ConfigError(f"{artifact.filename}: unsafe path {name!r} in the archive")
     if str(inner) in _FILES_ALWAYS_DROPPED or str(inner) in artifact.drop:
         return None
     return PurePosixPath(artifact.path) / inner if artifact.path else inner
 
 
 def lay_out(artifact: Artifact, archive: Path, tree: Path) -> int:
-    """Unpack one artifact into `tree` at its repository path; returns the file count."""
-    count = 0
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            relative = _member_path(artifact, member.name)
-            if relative is None:
-                continue
-            destination = tree / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            source = tar.extractfile(member)
-            if source is None:
-                continue
-            with source, destination.open("wb") as out:
-                shutil.copyfileobj(source, out)
-            destination.chmod(0o755 if member.mode & 0o111 else 0o644)
-            count += 1
-    return count
+    """Unpack one artifact into `tree` at its repository path; returns the file count.
+
+    Every member is checked before anything is written: no links, devices, absolute paths,
+    `..` segments or `.git` folders, and every file must land inside `tree`.
+    """
+    root = tree.resolve()
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+            planned: list[tuple[tarfile.TarInfo, Path]] = []
+            for member in members:
+                if (problem := _member_problem(member)) is not None:
+                    raise ConfigError(
+                        f"{artifact.filename}: refusing to unpack {member.name!r}: {problem}",
+                        hint="the archive is not a plain source archive; nothing was written",
+                    )
+                relative = _member_path(artifact, member.name) if member.isfile() else None
+                if relative is None:
+                    continue
+                destination = (root / relative).resolve()
+                if not destination.is_relative_to(root) or destination == root:
+                    raise ConfigError(
+                        f"{artifact.filename}: {member.name!r} would be written outside the "
+                        f"tree (artifact path {artifact.path!r})"
+                    )
+                planned.append((member, destination))
+            for member, destination in planned:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                if source is None:
+                    continue
+                with source, destination.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+                destination.chmod(0o755 if member.mode & 0o111 else 0o644)
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ConfigError(f"{artifact.filename}: not a readable .tar.gz archive: {exc}") from exc
+    return len(planned)
 
 
 def _base_message(pin: Pin) -> str:
