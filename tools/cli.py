@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="render from a missing-pins or failed report, marked unverified",
     )
+    pr.add_argument(
+        "--force", action="store_true", help="overwrite files in --out the tools did not write"
+    )
 
     proposal = commands.add_parser("proposal", help="regenerate PROPOSAL.md's evidence section")
     proposal.add_argument("--report", type=Path, default=DEFAULT_REPORT)
@@ -258,6 +261,7 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         source=args.source,
         git_url=args.git_url,
         allow_unverified=args.allow_unverified,
+        force=args.force,
     )
     result = create_pr(options, cache, Git(Runner(reporter)), reporter)
     if result.unverified:

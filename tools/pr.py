@@ -18,6 +18,7 @@ from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.errors import ConfigError
 from tools.gitops import Git
+from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.series import load_series
@@ -41,6 +42,7 @@ class PrOptions:
     source: SourceKind
     git_url: str | None
     allow_unverified: bool
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,13 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             hint="run `tools verify` for these pins, or pass --allow-unverified",
         )
     title, body = render(options.pin, options.sibling, report, problems)
-    options.out.mkdir(parents=True, exist_ok=True)
-    title_path, body_path = options.out / "title.txt", options.out / "body.md"
-    title_path.write_text(title + "\n")
-    body_path.write_text(body)
-    reporter.step(f"wrote {title_path} and {body_path}")
+    out = options.out.absolute()
+    checkout = options.checkout.absolute()
+    managed = frozenset({checkout.name} if checkout.parent == out else ())
+    check_out_dir(out, allowed=managed, force=options.force)
+    title_path, body_path = out / "title.txt", out / "body.md"
 
+    # Every step that can fail runs before anything is written to --out.
     applied = apply_series(
         ApplyOptions(pin=options.pin, source=options.source, dest=options.checkout,
                      git_url=options.git_url, branch=options.branch),
@@ -133,6 +136,8 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         git(applied.dest, "push", "--quiet", "--", options.remote,
             f"refs/heads/{applied.branch}:refs/heads/{applied.branch}")  # fmt: skip
         reporter.step(f"pushed {applied.branch} to {options.remote}")
+    write_files(out, {title_path.name: title + "\n", body_path.name: body})
+    reporter.step(f"wrote {title_path} and {body_path}")
     push_to = options.remote or "<your fork's URL>"
     commands = [
         shlex.join(["git", "-C", str(applied.dest), "push", push_to, applied.branch]),
