@@ -8,7 +8,6 @@ series is refused unless `--allow-unverified`, which marks the body as unverifie
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from tools.errors import ConfigError
 from tools.gitops import Git
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
+from tools.reportdata import load_report
 from tools.reporter import Reporter
 from tools.series import load_series
 from tools.sources import SourceKind
@@ -53,21 +53,6 @@ class PrResult:
     branch: str
     commands: list[str]
     unverified: list[str]
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            f"{path}: verify report not found", hint="run `tools verify --json`"
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not a JSON verify report: {exc}") from exc
-    for key in ("pins", "series", "cells", "safety", "upstream_tests", "environment", "ok"):
-        if not isinstance(data, dict) or key not in data:
-            raise ConfigError(f"{path}: not a verify report (no `{key}`)")
-    return data
 
 
 def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:

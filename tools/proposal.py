@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import ConfigError, VerificationFailed
-from tools.pr import load_report
+from tools.reportdata import load_report
 from tools.templates import render_template
 from tools.verify.report import report_frontends
 
