@@ -2,13 +2,15 @@
 
 Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files,
 arguments, checksum or commit mismatch); 3 the series does not apply; 4 the destination holds
-work that applying could lose; 5 an external program or a download failed.
+work that applying could lose; 5 an external program or a download failed; 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), with scratch folders removed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +20,13 @@ from tools import __version__
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.check import check_pins
-from tools.errors import CommandFailed, ConfigError, ToolError, VerificationFailed
+from tools.errors import (
+    ApplyFailed,
+    CommandFailed,
+    ConfigError,
+    ToolError,
+    VerificationFailed,
+)
 from tools.gitops import Git
 from tools.gitvalues import check_branch, check_url
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
@@ -26,6 +34,7 @@ from tools.pr import PrOptions, create_pr
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
+from tools.signals import Interrupted, interruptible
 from tools.verify.fixtures import FIXTURES
 from tools.verify.frontends import FRONTENDS
 from tools.verify.report import write_json, write_markdown
@@ -86,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--safety",
+        type=_scenarios,
         default="all",
         help="'all', 'none' or comma-separated scenarios: " + ", ".join(SCENARIOS),
     )
@@ -206,13 +216,27 @@ def _run_check(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     for problem in problems:
         reporter.warn(problem)
     if problems:
-        raise ConfigError(
-            problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-        )
+        message = problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        bad_input = any(r.problems and not r.does_not_apply for r in rows)
+        raise ConfigError(message) if bad_input else ApplyFailed(message)
     return 0
 
 
+def _scenarios(value: str) -> str:
+    """`all`, `none` or known scenario names; checked while parsing, so a typo is exit 2."""
+    if value not in ("all", "none"):
+        _csv(list(SCENARIOS))(value)
+    return value
+
+
+def _writable_file(option: str, path: Path | None) -> None:
+    if path is not None and path.exists() and not path.is_file():
+        raise ConfigError(f"{option} {path} exists and is not a file")
+
+
 def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _writable_file("--json", args.json_path)
+    _writable_file("--markdown", args.markdown)
     if args.safety == "all":
         scenarios = None
     elif args.safety == "none":
@@ -279,27 +303,41 @@ def _run_proposal(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> Cache:
+    cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
+    if cache.root.exists() and not cache.root.is_dir():
+        raise ConfigError(
+            f"cache directory {cache.root} exists and is not a directory",
+            hint="pass another --cache-dir",
+        )
+    return cache
+
+
+def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
+    cache = _cache(args)
+    pins = load_pins(args.pins)
+    if args.command == "apply":
+        return _run_apply(args, pins, cache, reporter)
+    if args.command == "pins":
+        return _run_pins(args, pins, reporter)
+    if args.command == "check":
+        return _run_check(args, pins, cache, reporter)
+    if args.command == "verify":
+        return _run_verify(args, pins, cache, reporter)
+    if args.command == "proposal":
+        return _run_proposal(args, reporter)
+    if args.command == "pr":
+        return _run_pr(args, pins, cache, reporter)
+    raise ConfigError(f"unknown command {args.command!r}")
+
+
 def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
     debug = False
     try:
-        args = _parser().parse_args(argv)
-        debug = args.debug
-        reporter = reporter or TerminalReporter(verbose=args.verbose)
-        cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
-        pins = load_pins(args.pins)
-        if args.command == "apply":
-            return _run_apply(args, pins, cache, reporter)
-        if args.command == "pins":
-            return _run_pins(args, pins, reporter)
-        if args.command == "check":
-            return _run_check(args, pins, cache, reporter)
-        if args.command == "verify":
-            return _run_verify(args, pins, cache, reporter)
-        if args.command == "proposal":
-            return _run_proposal(args, reporter)
-        if args.command == "pr":
-            return _run_pr(args, pins, cache, reporter)
-        raise ConfigError(f"unknown command {args.command!r}")
+        with interruptible():
+            args = _parser().parse_args(argv)
+            debug = args.debug
+            return _dispatch(args, reporter or TerminalReporter(verbose=args.verbose))
     except ToolError as exc:
         if debug:
             raise
@@ -310,9 +348,11 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
         else:
             print_error(str(exc), exc.hint)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print_error("interrupted", None)
-        return 130
+    except KeyboardInterrupt as exc:
+        if debug:
+            raise
+        print_error("interrupted; scratch folders were removed", None)
+        return 128 + (exc.signum if isinstance(exc, Interrupted) else signal.SIGINT)
 
 
 def entry() -> None:

@@ -242,9 +242,15 @@ def _check_series_files(pin: Pin) -> None:
 
 def load_pins(path: Path = DEFAULT_PINS, *, check_files: bool = True) -> Pins:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: pins file not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a pins file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text, so not a pins file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the pins file: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     projects = data.get("projects")

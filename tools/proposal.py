@@ -35,7 +35,10 @@ def evidence_section(report_path: Path) -> str:
 
 
 def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpdate:
-    text = proposal.read_text() if proposal.exists() else ""
+    try:
+        text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{proposal}: cannot read it as text: {exc}") from exc
     if START not in text or END not in text:
         raise ConfigError(f"{proposal}: no generated evidence section (markers missing)")
     head, rest = text.split(START, 1)

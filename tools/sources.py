@@ -61,7 +61,7 @@ def fetch_artifact(artifact: Artifact, cache: Cache, reporter: Reporter) -> Path
         try:
             with urllib.request.urlopen(artifact.url, timeout=120) as response:
                 data = response.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             raise CommandFailed(
                 f"could not download {artifact.url}: {exc}",
                 hint="the crate registry and PyPI must be reachable, or the cache warm",
