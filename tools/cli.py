@@ -42,6 +42,11 @@ from tools.verify.run import VerifyOptions, find_other_python, select_pins, veri
 from tools.verify.safety import SCENARIOS
 from tools.verify.summary import print_summary
 
+# verify's report goes to an untracked folder unless asked; the committed reference report in
+# reports/ is refreshed only by naming it (see the README).
+DEFAULT_VERIFY_JSON = Path("out") / "verify.json"
+DEFAULT_VERIFY_MARKDOWN = Path("out") / "verify.md"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -113,8 +118,19 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--other-python", type=Path, help="a CPython of another minor version (default: searched)"
     )
-    verify.add_argument("--json", type=Path, dest="json_path", help="write the JSON report here")
-    verify.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    verify.add_argument(
+        "--json",
+        type=Path,
+        dest="json_path",
+        default=DEFAULT_VERIFY_JSON,
+        help="write the JSON report here (default: %(default)s, untracked)",
+    )
+    verify.add_argument(
+        "--markdown",
+        type=Path,
+        default=DEFAULT_VERIFY_MARKDOWN,
+        help="write the Markdown report here (default: %(default)s, untracked)",
+    )
 
     pr = commands.add_parser("pr", help="render the upstream pull request and prepare its branch")
     pr.add_argument("project", choices=PROJECTS)
@@ -256,10 +272,9 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         other_python=args.other_python or find_other_python(args.python, runner),
     )
     report = verify(options, cache, reporter)
-    if args.json_path:
-        write_json(report, args.json_path)
-    if args.markdown:
-        write_markdown(report, args.markdown)
+    write_json(report, args.json_path)
+    write_markdown(report, args.markdown)
+    reporter.step(f"wrote {args.json_path} and {args.markdown}")
     print_summary(report, reporter)
     failures = report.failures()
     if failures:
