@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import ConfigError, VerificationFailed
+from tools.outdir import write_atomic
 from tools.reportdata import load_report
 from tools.templates import render_template
 from tools.verify.report import report_frontends
@@ -51,5 +52,5 @@ def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpd
             f"{proposal}: the evidence section differs from {report}",
             hint="run `tools proposal` and commit the result",
         )
-    proposal.write_text(updated)
+    write_atomic(proposal, updated)
     return ProposalUpdate(proposal, changed=True)

@@ -135,7 +135,10 @@ def _slow_git(bin_dir: Path, slow_subcommand: str, ready: Path) -> None:
     script.chmod(0o755)
 
 
-@pytest.mark.parametrize(("slow", "signum"), [("commit", signal.SIGTERM), ("am", signal.SIGINT)])
+@pytest.mark.parametrize(
+    ("slow", "signum"),
+    [("commit", signal.SIGTERM), ("am", signal.SIGTERM), ("am", signal.SIGINT)],
+)
 def test_interrupt_removes_scratch_folders(
     tmp_path: Path, upstream: FakeUpstream, slow: str, signum: int
 ) -> None:
