@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tools.cli import entry
+from tools.entry import entry
 
 entry()

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from git import BadName, GitCommandError, Repo
+
 from tools.cache import Cache
 from tools.errors import ApplyFailed, CommandFailed, DestinationRefused
 from tools.gitops import TOOLS_EMAIL, Git, changed_paths, commits_between, head_commit, open_repo
@@ -90,10 +92,10 @@ def _apply_in_scratch(
     options: ApplyOptions, base: Base, branch: str, scratch: Path, *, git: Git, reporter: Reporter
 ) -> _Prepared:
     git.clone(base.repo, scratch, "--no-checkout")
-    git(scratch, "checkout", "--quiet", "-B", branch, base.commit)
+    git(scratch, "checkout", "--quiet", "-B", branch, base.commit, "--")
     git(scratch, "remote", "remove", "origin")
     if base.upstream_url:
-        git(scratch, "remote", "add", "upstream", base.upstream_url)
+        git(scratch, "remote", "add", "upstream", "--", base.upstream_url)
     applied: list[str] = []
     skipped: dict[str, tuple[str, ...]] = {}
     excludes = _exclude_args(options.pin, options.source)
@@ -106,10 +108,10 @@ def _apply_in_scratch(
             reporter.info(f"{patch.name}: skipped, it only touches files the registry lacks")
             continue
         result = git(scratch, "am", "--quiet", "--whitespace=error",
-                     "--committer-date-is-author-date", *excludes, patch.path.resolve(),
+                     "--committer-date-is-author-date", *excludes, "--", patch.path.resolve(),
                      check=False)  # fmt: skip
         if result.returncode != 0:
-            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes,
+            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes, "--",
                             patch.path.resolve(), check=False)  # fmt: skip
             detail = _describe_failure(patch, diagnosis.stderr + result.stderr + result.stdout)
             raise ApplyFailed(
@@ -130,7 +132,9 @@ def _apply_in_scratch(
     return _Prepared(tip, tuple(applied), skipped, touched)
 
 
-def _check_destination(dest: Path, base: str, tip: str, touched: frozenset[str]) -> Outcome:
+def _check_destination(
+    dest: Path, branch: str, base: str, tip: str, touched: frozenset[str]
+) -> Outcome:
     """What applying would do to dest, or raise when dest holds work of the user's."""
     if not dest.exists():
         return "created"
@@ -155,25 +159,53 @@ def _check_destination(dest: Path, base: str, tip: str, touched: frozenset[str])
             f"{dest} has uncommitted changes ({shown}); nothing was changed",
             hint="commit or stash them, or use another --dest",
         )
-    in_the_way = sorted(touched & set(repo.untracked_files))
+    # Untracked files count whether or not they are ignored: git would overwrite ignored ones.
+    tracked = {path for path, _stage in repo.index.entries}
+    in_the_way = sorted(
+        path
+        for path in touched
+        if path not in tracked and ((dest / path).exists() or (dest / path).is_symlink())
+    )
     if in_the_way:
         raise DestinationRefused(
             f"{dest} has untracked files the series would write: {', '.join(in_the_way)}; "
-            "nothing was changed"
+            "nothing was changed",
+            hint="move them away (ignored files count too), or use another --dest",
         )
     head = head_commit(repo)
     if head == tip:
         return "unchanged"
     if head == base:
-        return "applied"
-    if head is not None:
-        ours = commits_between(repo, base, head)
-        if ours and all(c.committer.email == TOOLS_EMAIL for c in ours):
-            return "reapplied"
+        outcome: Outcome = "applied"
+    elif head is not None and _is_earlier_apply(repo, base, head):
+        outcome = "reapplied"
+    else:
+        raise DestinationRefused(
+            f"{dest} is at {head or 'no commit'}, which is neither the pinned base {base[:12]} "
+            "nor an earlier `tools apply`; nothing was changed",
+            hint="use a new --dest",
+        )
+    _check_branch(repo, dest, branch, base, tip)
+    return outcome
+
+
+def _is_earlier_apply(repo: Repo, base: str, commit: str) -> bool:
+    ours = commits_between(repo, base, commit)
+    return bool(ours) and all(c.committer.email == TOOLS_EMAIL for c in ours or ())
+
+
+def _check_branch(repo: Repo, dest: Path, branch: str, base: str, tip: str) -> None:
+    """An existing branch of that name is only moved when it is an earlier apply of this pin."""
+    try:
+        existing = repo.commit(f"refs/heads/{branch}").hexsha
+    except (BadName, ValueError, GitCommandError):
+        return
+    if existing in (base, tip) or _is_earlier_apply(repo, base, existing):
+        return
     raise DestinationRefused(
-        f"{dest} is at {head or 'no commit'}, which is neither the pinned base {base[:12]} "
-        "nor an earlier `tools apply`; nothing was changed",
-        hint="use a new --dest",
+        f"{dest} already has a branch {branch!r} at {existing[:12]} that is not an earlier "
+        "`tools apply` of this pin; nothing was changed",
+        hint="pass another branch name with --branch",
     )
 
 
@@ -190,15 +222,15 @@ def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Report
         prepared = _apply_in_scratch(
             options, base, branch, scratch / "repo", git=git, reporter=reporter
         )
-        outcome = _check_destination(dest, base.commit, prepared.tip, prepared.touched)
+        outcome = _check_destination(dest, branch, base.commit, prepared.tip, prepared.touched)
         if outcome == "created":
             if dest.exists():
                 dest.rmdir()
             (scratch / "repo").replace(dest)
         elif outcome in ("applied", "reapplied"):
-            git(dest, "fetch", "--quiet", "--no-tags", scratch / "repo", branch)
+            git(dest, "fetch", "--quiet", "--no-tags", "--", scratch / "repo", branch)
             try:
-                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip)
+                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip, "--")
             except CommandFailed as exc:
                 raise DestinationRefused(
                     f"git refused to update {dest}: {exc}; nothing was changed"

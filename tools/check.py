@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
-from tools.errors import ConfigError, ToolError
+from tools.errors import ApplyFailed, ConfigError, ToolError
 from tools.gitops import Git
 from tools.pins import Pins
 from tools.reporter import Reporter
@@ -24,6 +24,7 @@ class CheckRow:
     applied: int
     skipped_files: int
     problems: tuple[str, ...]
+    does_not_apply: bool = False
 
 
 def check_pins(
@@ -41,6 +42,7 @@ def check_pins(
                 continue
             problems += message_problems(patch) + whitespace_problems(patch)
         applied = skipped = 0
+        does_not_apply = False
         if apply and not problems:
             scratch = Path(tempfile.mkdtemp(prefix="tools-check-"))
             try:
@@ -51,11 +53,12 @@ def check_pins(
                 applied = len(result.applied)
                 skipped = sum(len(files) for files in result.skipped.values())
             except ToolError as exc:
-                if not isinstance(exc, ConfigError) and exc.exit_code != 3:
+                if not isinstance(exc, (ConfigError, ApplyFailed)):
                     raise
+                does_not_apply = isinstance(exc, ApplyFailed)
                 problems.append(str(exc))
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         rows.append(CheckRow(pin.project, pin.version, len(pin.patches), applied, skipped,
-                             tuple(problems)))  # fmt: skip
+                             tuple(problems), does_not_apply))  # fmt: skip
     return rows

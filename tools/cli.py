@@ -2,13 +2,15 @@
 
 Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files,
 arguments, checksum or commit mismatch); 3 the series does not apply; 4 the destination holds
-work that applying could lose; 5 an external program or a download failed.
+work that applying could lose; 5 an external program or a download failed; 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), with scratch folders removed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,19 +20,32 @@ from tools import __version__
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.check import check_pins
-from tools.errors import CommandFailed, ConfigError, ToolError, VerificationFailed
+from tools.errors import (
+    ApplyFailed,
+    CommandFailed,
+    ConfigError,
+    ToolError,
+    VerificationFailed,
+)
 from tools.gitops import Git
+from tools.gitvalues import check_branch, check_url
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
 from tools.pr import PrOptions, create_pr
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
+from tools.signals import Interrupted, interruptible
 from tools.verify.fixtures import FIXTURES
 from tools.verify.frontends import FRONTENDS
 from tools.verify.report import write_json, write_markdown
 from tools.verify.run import VerifyOptions, find_other_python, select_pins, verify
 from tools.verify.safety import SCENARIOS
 from tools.verify.summary import print_summary
+
+# verify's report goes to an untracked folder unless asked; the committed reference report in
+# reports/ is refreshed only by naming it (see the README).
+DEFAULT_VERIFY_JSON = Path("out") / "verify.json"
+DEFAULT_VERIFY_MARKDOWN = Path("out") / "verify.md"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--source", choices=("registry", "git"), default="registry")
     apply.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    _allow_any_url(apply)
     apply.add_argument("--branch", help="branch name (default: from the pins)")
     apply.add_argument("--dest", type=Path, required=True, help="checkout to create or update")
 
@@ -84,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--safety",
+        type=_scenarios,
         default="all",
         help="'all', 'none' or comma-separated scenarios: " + ", ".join(SCENARIOS),
     )
@@ -107,8 +124,19 @@ def _parser() -> argparse.ArgumentParser:
         help="the CPython of --python's version with the other GIL setting, for the "
         "free-threading scenario (default: searched on PATH)",
     )
-    verify.add_argument("--json", type=Path, dest="json_path", help="write the JSON report here")
-    verify.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    verify.add_argument(
+        "--json",
+        type=Path,
+        dest="json_path",
+        default=DEFAULT_VERIFY_JSON,
+        help="write the JSON report here (default: %(default)s, untracked)",
+    )
+    verify.add_argument(
+        "--markdown",
+        type=Path,
+        default=DEFAULT_VERIFY_MARKDOWN,
+        help="write the Markdown report here (default: %(default)s, untracked)",
+    )
 
     pr = commands.add_parser("pr", help="render the upstream pull request and prepare its branch")
     pr.add_argument("project", choices=PROJECTS)
@@ -125,10 +153,14 @@ def _parser() -> argparse.ArgumentParser:
         help="base of the branch (default: %(default)s, the pinned tag)",
     )
     pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    _allow_any_url(pr)
     pr.add_argument(
         "--allow-unverified",
         action="store_true",
         help="render from a missing-pins or failed report, marked unverified",
+    )
+    pr.add_argument(
+        "--force", action="store_true", help="overwrite files in --out the tools did not write"
     )
 
     proposal = commands.add_parser("proposal", help="regenerate PROPOSAL.md's evidence section")
@@ -136,6 +168,25 @@ def _parser() -> argparse.ArgumentParser:
     proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
     proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
+
+
+def _allow_any_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-any-url",
+        action="store_true",
+        help="accept http, ssh and git URLs too (default: https, file and local paths only)",
+    )
+
+
+def _check_git_values(args: argparse.Namespace) -> None:
+    """The command line's values for git, refused (exit 2) before git sees any of them."""
+    for option in ("git_url", "remote"):
+        value = getattr(args, option, None)
+        if value is not None:
+            flag = "--" + option.replace("_", "-")
+            check_url(value, source=flag, allow_any=args.allow_any_url)
+    if getattr(args, "branch", None) is not None:
+        check_branch(args.branch, source="--branch")
 
 
 def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
@@ -150,6 +201,7 @@ def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
 
 
 def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
     pin = pins.select(args.project, args.pin_version)
     options = ApplyOptions(pin=pin, source=args.source, dest=args.dest, git_url=args.git_url,
                            branch=args.branch)  # fmt: skip
@@ -186,13 +238,27 @@ def _run_check(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     for problem in problems:
         reporter.warn(problem)
     if problems:
-        raise ConfigError(
-            problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-        )
+        message = problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        bad_input = any(r.problems and not r.does_not_apply for r in rows)
+        raise ConfigError(message) if bad_input else ApplyFailed(message)
     return 0
 
 
+def _scenarios(value: str) -> str:
+    """`all`, `none` or known scenario names; checked while parsing, so a typo is exit 2."""
+    if value not in ("all", "none"):
+        _csv(list(SCENARIOS))(value)
+    return value
+
+
+def _writable_file(option: str, path: Path | None) -> None:
+    if path is not None and path.exists() and not path.is_file():
+        raise ConfigError(f"{option} {path} exists and is not a file")
+
+
 def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _writable_file("--json", args.json_path)
+    _writable_file("--markdown", args.markdown)
     if args.safety == "all":
         scenarios = None
     elif args.safety == "none":
@@ -213,10 +279,9 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         ft_pair=args.ft_pair,
     )
     report = verify(options, cache, reporter)
-    if args.json_path:
-        write_json(report, args.json_path)
-    if args.markdown:
-        write_markdown(report, args.markdown)
+    write_json(report, args.json_path)
+    write_markdown(report, args.markdown)
+    reporter.step(f"wrote {args.json_path} and {args.markdown}")
     print_summary(report, reporter)
     failures = report.failures()
     if failures:
@@ -228,6 +293,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
 
 
 def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
     pin = pins.select(args.project, args.pin_version)
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(
@@ -241,6 +307,7 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         source=args.source,
         git_url=args.git_url,
         allow_unverified=args.allow_unverified,
+        force=args.force,
     )
     result = create_pr(options, cache, Git(Runner(reporter)), reporter)
     if result.unverified:
@@ -258,27 +325,41 @@ def _run_proposal(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> Cache:
+    cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
+    if cache.root.exists() and not cache.root.is_dir():
+        raise ConfigError(
+            f"cache directory {cache.root} exists and is not a directory",
+            hint="pass another --cache-dir",
+        )
+    return cache
+
+
+def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
+    cache = _cache(args)
+    pins = load_pins(args.pins)
+    if args.command == "apply":
+        return _run_apply(args, pins, cache, reporter)
+    if args.command == "pins":
+        return _run_pins(args, pins, reporter)
+    if args.command == "check":
+        return _run_check(args, pins, cache, reporter)
+    if args.command == "verify":
+        return _run_verify(args, pins, cache, reporter)
+    if args.command == "proposal":
+        return _run_proposal(args, reporter)
+    if args.command == "pr":
+        return _run_pr(args, pins, cache, reporter)
+    raise ConfigError(f"unknown command {args.command!r}")
+
+
 def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
     debug = False
     try:
-        args = _parser().parse_args(argv)
-        debug = args.debug
-        reporter = reporter or TerminalReporter(verbose=args.verbose)
-        cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
-        pins = load_pins(args.pins)
-        if args.command == "apply":
-            return _run_apply(args, pins, cache, reporter)
-        if args.command == "pins":
-            return _run_pins(args, pins, reporter)
-        if args.command == "check":
-            return _run_check(args, pins, cache, reporter)
-        if args.command == "verify":
-            return _run_verify(args, pins, cache, reporter)
-        if args.command == "proposal":
-            return _run_proposal(args, reporter)
-        if args.command == "pr":
-            return _run_pr(args, pins, cache, reporter)
-        raise ConfigError(f"unknown command {args.command!r}")
+        with interruptible():
+            args = _parser().parse_args(argv)
+            debug = args.debug
+            return _dispatch(args, reporter or TerminalReporter(verbose=args.verbose))
     except ToolError as exc:
         if debug:
             raise
@@ -289,9 +370,11 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
         else:
             print_error(str(exc), exc.hint)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print_error("interrupted", None)
-        return 130
+    except KeyboardInterrupt as exc:
+        if debug:
+            raise
+        print_error("interrupted; scratch folders were removed", None)
+        return 128 + (exc.signum if isinstance(exc, Interrupted) else signal.SIGINT)
 
 
 def entry() -> None:

@@ -59,7 +59,21 @@ SEALED_OPTIONS: tuple[str, ...] = (
     "-c", "init.defaultBranch=main",
     "-c", "advice.detachedHead=false",
     "-c", "protocol.file.allow=always",
+    "-c", "protocol.ext.allow=never",
+    "-c", "protocol.fd.allow=never",
+    # Nothing in a repository's own configuration or folders may run a program.
+    "-c", "core.hooksPath=" + os.devnull,
+    "-c", "core.fsmonitor=false",
+    "-c", "core.sshCommand=ssh",
+    "-c", "core.pager=cat",
+    "-c", "core.editor=false",
+    "-c", "credential.helper=",
+    "-c", "diff.external=",
+    "-c", "uploadpack.packObjectsHook=",
 )  # fmt: skip
+
+# The same settings for GitPython's reads (status, diff, log) in checkouts the tools did not make.
+_READ_OPTIONS = [SEALED_OPTIONS[i + 1] for i in range(0, len(SEALED_OPTIONS), 2)]
 
 
 @dataclass(frozen=True)
@@ -82,16 +96,19 @@ class Git:
 
     def clone(self, source: Path | str, dest: Path, *extra: str) -> Completed:
         return self.runner.run(
-            ["git", *SEALED_OPTIONS, "clone", "--quiet", *extra, str(source), dest],
+            ["git", *SEALED_OPTIONS, "clone", "--quiet", *extra, "--", str(source), dest],
             env=sealed_env(),
         )
 
 
 def open_repo(path: Path) -> git.Repo | None:
     try:
-        return git.Repo(path)
+        repo = git.Repo(path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
+    repo.git.set_persistent_git_options(c=_READ_OPTIONS)
+    repo.git.update_environment(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return repo
 
 
 def operation_in_progress(repo: git.Repo) -> str | None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import sys
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, cast
 
 from packaging.version import InvalidVersion, Version
 
 from tools.errors import ConfigError
+from tools.gitvalues import check_branch, check_tag, check_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,6 +26,7 @@ ArtifactKind = Literal["crate", "sdist"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 DEFAULT_PINS = Path(__file__).resolve().parent.parent / "patches" / "pins.toml"
 
@@ -130,6 +133,34 @@ class _Fields:
         return cast(list[Mapping[str, Any]], value)
 
 
+def inside_problem(value: str) -> str | None:
+    """Why a relative path from the pins could leave its folder or reach git's own files."""
+    path = PurePosixPath(value)
+    if value.startswith("/") or path.is_absolute() or "\\" in value or ":" in value:
+        return "it is absolute"
+    if ".." in path.parts:
+        return "it has a '..' segment"
+    if any(part.casefold() == ".git" for part in path.parts):
+        return "it names a .git folder"
+    return None
+
+
+def _relative(where: str, key: str, value: str) -> str:
+    if value and (problem := inside_problem(value)) is not None:
+        raise ConfigError(f"{where}: `{key}` = {value!r} must stay inside its folder: {problem}")
+    return value
+
+
+def _artifact_url(where: str, url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("https", "file") or (parsed.scheme == "https" and not parsed.netloc):
+        raise ConfigError(f"{where}: `url` = {url!r} is not an https:// or file:// URL")
+    name = url.rsplit("/", 1)[-1]
+    if not _FILENAME.fullmatch(name) or name.endswith(".part"):
+        raise ConfigError(f"{where}: `url` = {url!r} does not end in a plain file name")
+    return url
+
+
 def _artifact(where: str, table: Mapping[str, Any]) -> Artifact:
     fields = _Fields(where, table)
     kind = fields.string("kind")
@@ -138,11 +169,20 @@ def _artifact(where: str, table: Mapping[str, Any]) -> Artifact:
     return Artifact(
         name=fields.string("name"),
         kind=cast(ArtifactKind, kind),
-        url=fields.string("url"),
+        url=_artifact_url(where, fields.string("url")),
         sha256=fields.string("sha256", _SHA256),
-        path=fields.optional_string("path", ""),
-        drop=fields.strings("drop", required=False),
+        path=_relative(where, "path", fields.optional_string("path", "")),
+        drop=tuple(_relative(where, "drop", d) for d in fields.strings("drop", required=False)),
     )
+
+
+def _patch_names(where: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    for name in names:
+        if not _FILENAME.fullmatch(name):
+            raise ConfigError(
+                f"{where}: series entry {name!r} is not a plain file name in the series folder"
+            )
+    return names
 
 
 def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mapping[str, Any]) -> Pin:
@@ -167,15 +207,16 @@ def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mappin
         _artifact(f"{where} artifact #{i + 1}", item)
         for i, item in enumerate(fields.tables("artifacts"))
     )
+    project_where = f"{pins_path} [projects.{project}]"
     return Pin(
         project=project,
         version=version,
-        git_url=project_fields.string("git_url"),
-        branch=project_fields.string("branch"),
+        git_url=check_url(project_fields.string("git_url"), source=f"{project_where} git_url"),
+        branch=check_branch(project_fields.string("branch"), source=f"{project_where} branch"),
         not_shipped=project_fields.strings("not_shipped"),
-        tag=fields.string("tag"),
+        tag=check_tag(fields.string("tag"), source=f"{where} tag"),
         commit=fields.string("commit", _COMMIT),
-        patches=fields.strings("patches"),
+        patches=_patch_names(where, fields.strings("patches")),
         artifacts=artifacts,
         series_dir=series_dir,
     )
@@ -187,7 +228,10 @@ def _check_series_files(pin: Pin) -> None:
         raise ConfigError(f"{where}: series folder for {pin.project} {pin.version} is missing")
     if len(set(pin.patches)) != len(pin.patches):
         raise ConfigError(f"{where}: a patch is listed twice in the series")
+    folder = pin.series_dir.resolve()
     for path in pin.patch_paths:
+        if path.resolve().parent != folder:
+            raise ConfigError(f"{path}: resolves outside the series folder {pin.series_dir}")
         if not path.is_file():
             raise ConfigError(f"{path}: listed in the series but missing")
     listed = set(pin.patches)
@@ -198,9 +242,15 @@ def _check_series_files(pin: Pin) -> None:
 
 def load_pins(path: Path = DEFAULT_PINS, *, check_files: bool = True) -> Pins:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: pins file not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a pins file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text, so not a pins file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the pins file: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     projects = data.get("projects")

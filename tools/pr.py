@@ -8,7 +8,6 @@ series is refused unless `--allow-unverified`, which marks the body as unverifie
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,9 @@ from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.errors import ConfigError
 from tools.gitops import Git
+from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
+from tools.reportdata import load_report
 from tools.reporter import Reporter
 from tools.series import load_series
 from tools.sources import SourceKind
@@ -41,6 +42,7 @@ class PrOptions:
     source: SourceKind
     git_url: str | None
     allow_unverified: bool
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,21 +53,6 @@ class PrResult:
     branch: str
     commands: list[str]
     unverified: list[str]
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            f"{path}: verify report not found", hint="run `tools verify --json`"
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not a JSON verify report: {exc}") from exc
-    for key in ("pins", "series", "cells", "safety", "upstream_tests", "environment", "ok"):
-        if not isinstance(data, dict) or key not in data:
-            raise ConfigError(f"{path}: not a verify report (no `{key}`)")
-    return data
 
 
 def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
@@ -117,12 +104,13 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             hint="run `tools verify` for these pins, or pass --allow-unverified",
         )
     title, body = render(options.pin, options.sibling, report, problems)
-    options.out.mkdir(parents=True, exist_ok=True)
-    title_path, body_path = options.out / "title.txt", options.out / "body.md"
-    title_path.write_text(title + "\n", encoding="utf-8")
-    body_path.write_text(body, encoding="utf-8")
-    reporter.step(f"wrote {title_path} and {body_path}")
+    out = options.out.absolute()
+    checkout = options.checkout.absolute()
+    managed = frozenset({checkout.name} if checkout.parent == out else ())
+    check_out_dir(out, allowed=managed, force=options.force)
+    title_path, body_path = out / "title.txt", out / "body.md"
 
+    # Every step that can fail runs before anything is written to --out.
     applied = apply_series(
         ApplyOptions(pin=options.pin, source=options.source, dest=options.checkout,
                      git_url=options.git_url, branch=options.branch),
@@ -130,9 +118,11 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     )  # fmt: skip
     repo = UPSTREAM_REPOS[options.pin.project]
     if options.remote:
-        git(applied.dest, "push", "--quiet", options.remote,
+        git(applied.dest, "push", "--quiet", "--", options.remote,
             f"refs/heads/{applied.branch}:refs/heads/{applied.branch}")  # fmt: skip
         reporter.step(f"pushed {applied.branch} to {options.remote}")
+    write_files(out, {title_path.name: title + "\n", body_path.name: body})
+    reporter.step(f"wrote {title_path} and {body_path}")
     push_to = options.remote or "<your fork's URL>"
     commands = [
         shlex.join(["git", "-C", str(applied.dest), "push", push_to, applied.branch]),

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import ConfigError, VerificationFailed
-from tools.pr import load_report
+from tools.outdir import write_atomic
+from tools.reportdata import load_report
 from tools.templates import render_template
 from tools.verify.report import report_frontends
 
@@ -35,7 +36,10 @@ def evidence_section(report_path: Path) -> str:
 
 
 def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpdate:
-    text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
+    try:
+        text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{proposal}: cannot read it as text: {exc}") from exc
     if START not in text or END not in text:
         raise ConfigError(f"{proposal}: no generated evidence section (markers missing)")
     head, rest = text.split(START, 1)
@@ -48,5 +52,5 @@ def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpd
             f"{proposal}: the evidence section differs from {report}",
             hint="run `tools proposal` and commit the result",
         )
-    proposal.write_text(updated, encoding="utf-8")
+    write_atomic(proposal, updated)
     return ProposalUpdate(proposal, changed=True)

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 
 class Reporter(Protocol):
@@ -49,31 +51,35 @@ class TerminalReporter:
         return f"[{time.monotonic() - self._start:6.1f}s]"
 
     def step(self, message: str) -> None:
-        self._err.print(f"[dim]{self._elapsed()}[/dim] [bold]*[/bold] {message}", markup=True)
+        self._err.print(
+            f"[dim]{self._elapsed()}[/dim] [bold]*[/bold] {escape(message)}", markup=True
+        )
 
     def command(self, args: Sequence[str]) -> None:
         if self._verbose:
-            self._err.print(f"[dim]{self._elapsed()} + {shlex.join(args)}[/dim]", markup=True)
+            self._err.print(
+                f"[dim]{self._elapsed()} + {escape(shlex.join(args))}[/dim]", markup=True
+            )
 
     def info(self, message: str) -> None:
         self._err.print(f"  {message}", markup=False)
 
     def warn(self, message: str) -> None:
-        self._err.print(f"[yellow]warning:[/yellow] {message}", markup=True)
+        self._err.print(f"[yellow]warning:[/yellow] {escape(message)}", markup=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        table = Table(title=title, title_justify="left")
+        table = Table(title=Text(title), title_justify="left")
         for column in columns:
-            table.add_column(column)
+            table.add_column(Text(column))
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         self._out.print(table)
 
     @contextmanager
     def _status(self, message: str) -> Iterator[None]:
         if self._err.is_terminal:
             start = time.monotonic()
-            with self._err.status(message):
+            with self._err.status(Text(message)):
                 yield
             self.info(f"{message}: {time.monotonic() - start:.1f}s")
         else:
@@ -121,7 +127,7 @@ class RecordingReporter:
 
 def print_error(message: str, hint: str | None) -> None:
     console = _console(stderr=True)
-    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    console.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     if hint:
         console.print(f"  hint: {hint}", markup=False)
     sys.stderr.flush()

@@ -51,7 +51,7 @@ def test_check_reports_a_patch_that_does_not_apply(
     patch = upstream.series[1]
     patch.write_text(patch.read_text().replace("-    42", "-    41"))
     result = run_tools("check")
-    assert result.code == 2
+    assert result.code == 3
     assert "0002-Change-the-answer.patch: src/lib.rs, hunk 1 of 1" in result.stderr
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from tools.apply import _describe_failure
 from tools.errors import ConfigError
-from tools.pins import Artifact
+from tools.pins import Artifact, inside_problem
 from tools.series import parse_patch, whitespace_problems
-from tools.sources import _member_path
+from tools.sources import _member_path, _member_problem
 
 PATCH = """\
 From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
@@ -107,6 +108,53 @@ def test_member_layout(member: str, expected: str | None) -> None:
     assert (str(result) if result is not None else None) == expected
 
 
-def test_unsafe_member_is_refused() -> None:
-    with pytest.raises(ConfigError, match="unsafe path"):
-        _member_path(CRATE, "pyo3-ffi-1.0/../../etc/passwd")
+def _info(name: str, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "problem"),
+    [
+        (_info("pyo3-ffi-1.0/../../etc/passwd"), "a '..' segment"),
+        (_info("../x"), "a '..' segment"),
+        (_info("/etc/passwd"), "an absolute path"),
+        (_info("pyo3-ffi-1.0/.git/hooks/post-commit"), "inside a .git folder"),
+        (_info("pyo3-ffi-1.0/.git/config"), "inside a .git folder"),
+        (_info("pyo3-ffi-1.0/src/.GIT"), "inside a .git folder"),
+        (_info("pyo3-ffi-1.0/deep/er/.git", tarfile.DIRTYPE), "inside a .git folder"),
+        (_info("pyo3-ffi-1.0/link", tarfile.SYMTYPE), "a link"),
+        (_info("pyo3-ffi-1.0/hard", tarfile.LNKTYPE), "a link"),
+        (_info("pyo3-ffi-1.0/dev", tarfile.CHRTYPE), "a device"),
+        (_info("pyo3-ffi-1.0/fifo", tarfile.FIFOTYPE), "a device, pipe"),
+    ],
+)
+def test_unsafe_members_are_refused(member: tarfile.TarInfo, problem: str) -> None:
+    assert problem in (_member_problem(member) or "")
+
+
+def test_plain_members_are_accepted() -> None:
+    assert _member_problem(_info("pyo3-ffi-1.0/src/lib.rs")) is None
+    assert _member_problem(_info("pyo3-ffi-1.0/.github/x.yml")) is None
+    assert _member_problem(_info("pyo3-ffi-1.0/src", tarfile.DIRTYPE)) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("../..", "'..' segment"),
+        ("a/../../b", "'..' segment"),
+        ("/tmp/x", "absolute"),
+        ("C:\\x", "absolute"),
+        (".git", ".git folder"),
+        ("sub/.Git/hooks", ".git folder"),
+    ],
+)
+def test_pin_paths_must_stay_inside(value: str, problem: str) -> None:
+    assert problem in (inside_problem(value) or "")
+
+
+def test_plain_pin_paths_are_fine() -> None:
+    assert inside_problem("pyo3-build-config") is None
+    assert inside_problem("crates/a/b") is None

@@ -1,4 +1,7 @@
-"""Jinja2 templates kept in the repo; an undefined variable is an error, never a blank."""
+"""Jinja2 templates kept in the repo; an undefined variable is an error, never a blank.
+
+Every value printed is escaped for Markdown unless a filter made it (`tools.markdown`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from tools import markdown
 
 TEMPLATES = Path(__file__).resolve().parent
 
@@ -18,9 +23,15 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        finalize=markdown.finalize,
     )
     env.filters["seconds"] = lambda value: f"{value:.1f}"
-    env.filters["crates"] = lambda names: ", ".join(names) if names else "none"
+    env.filters["crates"] = lambda names: (
+        markdown.Trusted(", ".join(markdown.text(n) for n in names)) if names else "none"
+    )
+    env.filters["code"] = markdown.code
+    env.filters["shell"] = markdown.shell
+    env.filters["subject"] = markdown.subject
     return env
 
 

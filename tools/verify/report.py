@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.outdir import write_atomic
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
 from tools.verify.matrix import CellResult
@@ -55,8 +56,7 @@ class Report:
 
 
 def write_json(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
 
 
 def report_frontends(data: dict[str, Any]) -> list[str]:
@@ -70,5 +70,4 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 
 def write_markdown(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(report.to_json()), encoding="utf-8")
+    write_atomic(path, render_markdown(report.to_json()))

@@ -1,0 +1,22 @@
+"""tests/unit is offline and pure: any attempt to start a process fails the test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import NoReturn
+
+import pytest
+
+
+def _refuse(*args: object, **kwargs: object) -> NoReturn:
+    raise AssertionError(f"tests/unit must not start processes (tried: {args[:1]!r})")
+
+
+@pytest.fixture(autouse=True)
+def _no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subprocess, "Popen", _refuse)
+    for name in ("system", "popen", "posix_spawn", "posix_spawnp", "fork", "forkpty",
+                 "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):  # fmt: skip
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, _refuse)
