@@ -119,6 +119,11 @@ def _base_message(pin: Pin) -> str:
 
 def registry_base(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Base:
     """The pin's artifacts committed as the single, reproducible commit of a cached repo."""
+    if not pin.artifacts:
+        raise ConfigError(
+            f"{pin.project} {pin.version} has no registry artifacts in the pins",
+            hint="use --source git",
+        )
     key = hashlib.sha256("".join(a.sha256 for a in pin.artifacts).encode()).hexdigest()[:16]
     repo_path = cache.bases / f"{pin.project}-{pin.version}-{key}"
     existing = open_repo(repo_path)
@@ -145,23 +150,17 @@ def registry_base(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Base:
 
 
 def git_base(pin: Pin, url: str, cache: Cache, git: Git, reporter: Reporter) -> Base:
-    """A cached bare clone holding the pinned tag, whose commit must be the pinned SHA."""
+    """A cached bare clone holding the pinned tag (or branch), whose commit must be the pin's."""
     mirror = cache.git / f"{pin.project}.git"
     if open_repo(mirror) is None:
         mirror.mkdir(parents=True, exist_ok=True)
         git(mirror, "init", "--quiet", "--bare")
+    if pin.upstream_branch is not None:
+        return _branch_base(pin, mirror, url, git, reporter)
     tag_ref = f"refs/tags/{pin.tag}"
     have = git(mirror, "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}", check=False)
     if have.returncode != 0:
-        with reporter.progress(f"fetching {pin.tag} from {url}"):
-            try:
-                git(mirror, "fetch", "--quiet", "--no-tags", url, f"+{tag_ref}:{tag_ref}")
-            except CommandFailed as exc:
-                raise CommandFailed(
-                    f"could not fetch {pin.tag} from {url}: {exc}",
-                    hint="the upstream git host must be reachable; --git-url points elsewhere, "
-                    "and --source registry needs only the registries",
-                ) from exc
+        fetch_ref(git, mirror, url, tag_ref, reporter)
         have = git(mirror, "rev-parse", "--verify", f"{tag_ref}^{{commit}}")
     commit = have.stdout.strip()
     if commit != pin.commit:
@@ -170,6 +169,33 @@ def git_base(pin: Pin, url: str, cache: Cache, git: Git, reporter: Reporter) -> 
             f"{pin.commit}; refusing to apply onto it"
         )
     return Base(mirror, commit, "git", url)
+
+
+def fetch_ref(git: Git, mirror: Path, url: str, ref: str, reporter: Reporter) -> None:
+    """Fetches one ref from url into the same ref of the mirror."""
+    with reporter.progress(f"fetching {ref} from {url}"):
+        try:
+            git(mirror, "fetch", "--quiet", "--no-tags", url, f"+{ref}:{ref}")
+        except CommandFailed as exc:
+            raise CommandFailed(
+                f"could not fetch {ref} from {url}: {exc}",
+                hint="the upstream git host must be reachable; --git-url points elsewhere, "
+                "and --source registry needs only the registries",
+            ) from exc
+
+
+def _branch_base(pin: Pin, mirror: Path, url: str, git: Git, reporter: Reporter) -> Base:
+    """A pin on an upstream branch: its commit, fetched with the branch when not yet here."""
+    wanted = f"{pin.commit}^{{commit}}"
+    if git(mirror, "cat-file", "-e", wanted, check=False).returncode != 0:
+        fetch_ref(git, mirror, url, f"refs/heads/{pin.upstream_branch}", reporter)
+        if git(mirror, "cat-file", "-e", wanted, check=False).returncode != 0:
+            raise ConfigError(
+                f"{pin.project} commit {pin.commit} is not on {pin.upstream_branch} at {url} "
+                "any more; refusing to guess another base",
+                hint="port the series onto the branch again with `tools port`",
+            )
+    return Base(mirror, pin.commit, "git", url)
 
 
 def open_base(
