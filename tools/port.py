@@ -173,7 +173,10 @@ def start_port(
     for path in old.patch_paths:
         shutil.copyfile(path, series_copy / path.name)
     excludes = _exclude_args(old, options.source)
-    unshipped = {p.name: unshipped_files(old, p) for p in map(parse_patch, old.patch_paths)}
+    unshipped = {
+        p.name: unshipped_files(old, p) if excludes else []
+        for p in map(parse_patch, old.patch_paths)
+    }
     repo = work / "repo"
     shutil.rmtree(repo, ignore_errors=True)
     old_tip = _prepare_scratch(
@@ -258,10 +261,20 @@ def _unmerged(repo: Path, git: Git) -> list[str]:
 
 
 def _range_diff(work: Path, state: _State, git: Git) -> str:
-    result = git(work / "repo", "range-diff", "--no-color",
-                 f"{state.old_base}..{state.old_tip}", f"{state.new_base}..HEAD")  # fmt: skip
-    (work / "range-diff.txt").write_text(result.stdout)
-    return result.stdout
+    """`git range-diff` of the old and the new series; git refuses an empty range, so while
+    no patch is in yet the old commits are listed as removed in its own format."""
+    repo = work / "repo"
+    old_range, new_range = f"{state.old_base}..{state.old_tip}", f"{state.new_base}..HEAD"
+    if git(repo, "rev-list", "--count", new_range).stdout.strip() == "0":
+        log = git(repo, "log", "--reverse", "--format=%h %s", old_range).stdout.splitlines()
+        text = "".join(
+            f"{i}:  {line.split(' ', 1)[0]} < -:  ------- {line.split(' ', 1)[-1]}\n"
+            for i, line in enumerate(log, start=1)
+        )
+    else:
+        text = git(repo, "range-diff", "--no-color", old_range, new_range).stdout
+    (work / "range-diff.txt").write_text(text)
+    return text
 
 
 def _replay(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResult:
