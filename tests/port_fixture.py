@@ -59,10 +59,20 @@ def add_release(upstream: FakeUpstream, version: str, edits: dict[str, str]) -> 
     git(repo, "tag", "-a", f"v{version}", "-m", f"v{version}")
     commit = git(repo, "rev-parse", "HEAD")
     registry = upstream.root / "registry"
-    _archive(repo, f"pyo3-{version}", registry / f"pyo3-{version}.crate",
-             skip=("pyo3-build-config", "newsfragments", "noxfile.py"), sha1=commit)  # fmt: skip
-    _archive(repo / "pyo3-build-config", f"pyo3-build-config-{version}",
-             registry / f"pyo3-build-config-{version}.crate", skip=(), sha1=commit)  # fmt: skip
+    _archive(
+        repo,
+        f"pyo3-{version}",
+        registry / f"pyo3-{version}.crate",
+        skip=("pyo3-build-config", "newsfragments", "noxfile.py"),
+        sha1=commit,
+    )
+    _archive(
+        repo / "pyo3-build-config",
+        f"pyo3-build-config-{version}",
+        registry / f"pyo3-build-config-{version}.crate",
+        skip=(),
+        sha1=commit,
+    )
     git(repo, "checkout", "-q", "main")
     write_index(upstream)
     return commit

@@ -146,8 +146,12 @@ def _add_port_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     port.add_argument("--git-url", help="fetch from here instead of the pinned URL")
     port.add_argument("--work", type=Path, help="scratch folder (default: CACHE/port)")
     stop = port.add_mutually_exclusive_group()
-    stop.add_argument("--continue", dest="resume", action="store_true",
-                      help="export the series once the conflict is resolved")  # fmt: skip
+    stop.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="export the series once the conflict is resolved",
+    )
     stop.add_argument("--abort", action="store_true", help="remove the stopped port's state")
     _registry_options(port)
 
@@ -276,8 +280,9 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
 def _report_port(result: PortResult, reporter: Reporter) -> None:
     print(result.range_diff, end="")
     for name, files in result.carried.items():
-        reporter.info(f"{name}: carried over, not checked against this release: "
-                      + ", ".join(files))  # fmt: skip
+        reporter.info(
+            f"{name}: carried over, not checked against this release: " + ", ".join(files)
+        )
     for name in result.dropped:
         reporter.info(f"{name}: already upstream, left out of the new series")
     reporter.step(f"range-diff saved to {result.range_diff_path}")
@@ -295,11 +300,15 @@ def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int
         else:
             if not (args.project and args.from_version and args.to):
                 raise ConfigError("tools port: PROJECT, --from and --to are required")
-            options = PortOptions(project=args.project, from_version=args.from_version,
-                                  to=args.to, source=args.source, work=work,
-                                  git_url=args.git_url,
-                                  registries=Registries(crate_index=args.crate_index,
-                                                        pypi=args.pypi))  # fmt: skip
+            options = PortOptions(
+                project=args.project,
+                from_version=args.from_version,
+                to=args.to,
+                source=args.source,
+                work=work,
+                git_url=args.git_url,
+                registries=Registries(crate_index=args.crate_index, pypi=args.pypi),
+            )
             result = start_port(options, args.pins, cache, git, reporter=reporter, fetch=fetch_text)
     except PortConflict as exc:
         print(exc.range_diff, end="")

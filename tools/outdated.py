@@ -89,8 +89,9 @@ def assess(project: Project, pins: Sequence[Pin], releases: tuple[Release, ...])
             reason = f"{newest} opens the {_line_name(_line(newest))} line, which has no pin"
             ports.append(NeededPort(project, str(newest_pinned), str(newest), reason))
     pinned_names = tuple(pin.version for pin in released) + tuple(branch_pins)
-    return ProjectStatus(project, pinned_names, str(newest) if newest else None,
-                         tuple(lines), tuple(ports))  # fmt: skip
+    return ProjectStatus(
+        project, pinned_names, str(newest) if newest else None, tuple(lines), tuple(ports)
+    )
 
 
 def query(
@@ -154,17 +155,34 @@ def rows(statuses: Sequence[ProjectStatus]) -> list[list[str]]:
         line_names = {line.line for line in status.lines}
         for line in status.lines:
             port = next(
-                (p for p in status.ports
-                 if p.from_version == line.pinned and _line_of(p.to_version) == line.line),
+                (
+                    p
+                    for p in status.ports
+                    if p.from_version == line.pinned and _line_of(p.to_version) == line.line
+                ),
                 None,
-            )  # fmt: skip
+            )
             action = f"port {port.from_version} to {port.to_version}" if port else "up to date"
-            table.append([status.project, line.line, line.pinned, line.newest or "-",
-                          status.newest or "-", action])  # fmt: skip
+            table.append(
+                [
+                    status.project,
+                    line.line,
+                    line.pinned,
+                    line.newest or "-",
+                    status.newest or "-",
+                    action,
+                ]
+            )
         table.extend(
-            [status.project, _line_of(port.to_version), "-", port.to_version,
-             status.newest or "-", f"port {port.from_version} to {port.to_version}"]
+            [
+                status.project,
+                _line_of(port.to_version),
+                "-",
+                port.to_version,
+                status.newest or "-",
+                f"port {port.from_version} to {port.to_version}",
+            ]
             for port in status.ports
             if _line_of(port.to_version) not in line_names
-        )  # fmt: skip
+        )
     return table

@@ -119,14 +119,19 @@ def _target_as_dict(pin: Pin) -> dict[str, Any]:
 
 
 def _target_pin(old: Pin, data: dict[str, Any]) -> Pin:
-    artifacts = tuple(
-        Artifact(**{**a, "drop": tuple(a["drop"])}) for a in data["artifacts"]
-    )  # fmt: skip
-    return dataclasses.replace(old, version=data["version"], tag=data["tag"],
-                               commit=data["commit"], upstream_branch=data["upstream_branch"],
-                               date=data["date"], artifacts=artifacts, patches=(),
-                               not_checked=(),
-                               series_dir=old.series_dir.parent / data["version"])  # fmt: skip
+    artifacts = tuple(Artifact(**{**a, "drop": tuple(a["drop"])}) for a in data["artifacts"])
+    return dataclasses.replace(
+        old,
+        version=data["version"],
+        tag=data["tag"],
+        commit=data["commit"],
+        upstream_branch=data["upstream_branch"],
+        date=data["date"],
+        artifacts=artifacts,
+        patches=(),
+        not_checked=(),
+        series_dir=old.series_dir.parent / data["version"],
+    )
 
 
 def _refuse_existing(old: Pin, target: Pin, pins_versions: set[str]) -> None:
@@ -157,12 +162,17 @@ def start_port(
     old = pins.select(options.project, options.from_version)
     url = options.git_url or old.git_url
     if options.source == "registry":
-        target, new_base = registry_target(old, options.to, fetch=fetch,
-                                           registries=options.registries, cache=cache, git=git,
-                                           reporter=reporter)  # fmt: skip
+        target, new_base = registry_target(
+            old,
+            options.to,
+            fetch=fetch,
+            registries=options.registries,
+            cache=cache,
+            git=git,
+            reporter=reporter,
+        )
     else:
-        target, new_base = git_target(old, options.to, url, cache=cache, git=git,
-                                      reporter=reporter)  # fmt: skip
+        target, new_base = git_target(old, options.to, url, cache=cache, git=git, reporter=reporter)
     _refuse_existing(old, target, {p.version for p in pins.for_project(old.project)})
     reporter.step(f"{old.project} {old.version}: preparing the {options.source} base")
     old_base = open_base(old, options.source, cache, git, reporter, git_url=url)
@@ -183,11 +193,19 @@ def start_port(
         repo, (old_base, new_base), series_copy, old, excludes=excludes, git=git
     )
     state = _State(
-        pins_path=str(pins_path.resolve()), project=old.project, from_version=old.version,
-        source=options.source, target=_target_as_dict(target), patches=list(old.patches),
-        excludes=excludes, unshipped={k: v for k, v in unshipped.items() if v},
-        old_base=old_base.commit, old_tip=old_tip, new_base=new_base.commit, done={},
-    )  # fmt: skip
+        pins_path=str(pins_path.resolve()),
+        project=old.project,
+        from_version=old.version,
+        source=options.source,
+        target=_target_as_dict(target),
+        patches=list(old.patches),
+        excludes=excludes,
+        unshipped={k: v for k, v in unshipped.items() if v},
+        old_base=old_base.commit,
+        old_tip=old_tip,
+        new_base=new_base.commit,
+        done={},
+    )
     state.save(work)
     reporter.step(
         f"porting {len(old.patches)} patches from {old.version} onto {target.version} in {repo}"
@@ -223,8 +241,15 @@ def _prepare_scratch(
         patch = parse_patch(series / name)
         if excludes and len(unshipped_files(old, patch)) == len(patch.files):
             continue
-        result = git(repo, "am", "--quiet", "--committer-date-is-author-date", *excludes,
-                     series / name, check=False)  # fmt: skip
+        result = git(
+            repo,
+            "am",
+            "--quiet",
+            "--committer-date-is-author-date",
+            *excludes,
+            series / name,
+            check=False,
+        )
         if result.returncode != 0:
             raise ApplyFailed(
                 f"the {old.project} {old.version} series itself does not apply at {name}",
@@ -238,8 +263,9 @@ def _prepare_scratch(
 def _failed_hunks(repo: Path, patch_path: Path, excludes: list[str], git: Git) -> list[Conflict]:
     """The hunks that do not apply as they are, from `git apply --reject`'s own report."""
     patch = parse_patch(patch_path)
-    check = git(repo, "apply", "--check", "--verbose", "--reject", *excludes, patch_path,
-                check=False)  # fmt: skip
+    check = git(
+        repo, "apply", "--check", "--verbose", "--reject", *excludes, patch_path, check=False
+    )
     found = []
     for line in (check.stderr + check.stdout).splitlines():
         if not line.startswith(_FAILED):
@@ -292,14 +318,23 @@ def _replay(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResu
             continue
         before = git(repo, "rev-parse", "HEAD").stdout.strip()
         failing = _failed_hunks(repo, series / name, state.excludes, git)
-        result = git(repo, "am", "--quiet", "-3", "--committer-date-is-author-date",
-                     *state.excludes, series / name, check=False)  # fmt: skip
+        result = git(
+            repo,
+            "am",
+            "--quiet",
+            "-3",
+            "--committer-date-is-author-date",
+            *state.excludes,
+            series / name,
+            check=False,
+        )
         if result.returncode != 0:
             unmerged = _unmerged(repo, git)
             conflicts = [c for c in failing if c.path in unmerged or not unmerged]
             named = {c.path for c in conflicts}
-            conflicts += [Conflict(name, p, "three-way merge conflict") for p in unmerged
-                          if p not in named]  # fmt: skip
+            conflicts += [
+                Conflict(name, p, "three-way merge conflict") for p in unmerged if p not in named
+            ]
             if not conflicts:
                 last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["git am"]
                 conflicts = [Conflict(name, "(patch)", last[0])]
@@ -376,9 +411,21 @@ def _export(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResu
     range_diff = _range_diff(work, state, git)
     out = Path(tempfile.mkdtemp(prefix="port-export-", dir=work))
     try:
-        git(repo, "format-patch", "--quiet", "--zero-commit", "--full-index", "--no-stat",
-            "--no-signature", "--no-renames", "--numbered-files", "-N", "-o", out,
-            f"{state.new_base}..HEAD")  # fmt: skip
+        git(
+            repo,
+            "format-patch",
+            "--quiet",
+            "--zero-commit",
+            "--full-index",
+            "--no-stat",
+            "--no-signature",
+            "--no-renames",
+            "--numbered-files",
+            "-N",
+            "-o",
+            out,
+            f"{state.new_base}..HEAD",
+        )
         commits = git(repo, "rev-list", "--reverse", f"{state.new_base}..HEAD").stdout.split()
         exported = {sha: out / str(i + 1) for i, sha in enumerate(commits)}
         texts: dict[str, str] = {}

@@ -54,12 +54,16 @@ def _target_artifacts(
     artifacts = []
     for artifact in old.artifacts:
         if artifact.kind == "crate":
-            release = find_release(crate_releases(artifact.name, fetch, registries), version,
-                                   f"crate {artifact.name}")  # fmt: skip
+            release = find_release(
+                crate_releases(artifact.name, fetch, registries), version, f"crate {artifact.name}"
+            )
             url = _swap_version(artifact.url, old.version, version)
         else:
-            release = find_release(pypi_releases(artifact.name, fetch, registries), version,
-                                   f"PyPI project {artifact.name}")  # fmt: skip
+            release = find_release(
+                pypi_releases(artifact.name, fetch, registries),
+                version,
+                f"PyPI project {artifact.name}",
+            )
             if release.url is None:
                 raise ConfigError(f"PyPI lists no sdist URL for {artifact.name} {version}")
             url = release.url
@@ -75,11 +79,15 @@ def _crate_commit(
     crates = [a for a in pin.artifacts if a.kind == "crate"]
     if not crates:
         for sdist in pin.artifacts:
-            release = find_release(crate_releases(sdist.name, fetch, registries), pin.version,
-                                   f"crate {sdist.name}")  # fmt: skip
+            release = find_release(
+                crate_releases(sdist.name, fetch, registries), pin.version, f"crate {sdist.name}"
+            )
             url = f"{CRATE_DOWNLOADS}/{sdist.name}/{sdist.name}-{pin.version}.crate"
-            crates.append(Artifact(name=sdist.name, kind="crate", url=url,
-                                   sha256=release.sha256, path="", drop=()))  # fmt: skip
+            crates.append(
+                Artifact(
+                    name=sdist.name, kind="crate", url=url, sha256=release.sha256, path="", drop=()
+                )
+            )
     commits = {a.name: vcs_commit(fetch_artifact(a, cache, reporter)) for a in crates}
     found = set(commits.values())
     if None in found or len(found) != 1:
@@ -112,9 +120,16 @@ def registry_target(
     reporter.step(f"{old.project} {version}: reading the registries")
     artifacts = _target_artifacts(old, version, fetch, registries)
     tag = old.tag.replace(old.version, version) if old.version in old.tag else f"v{version}"
-    pin = dataclasses.replace(old, version=version, tag=tag, commit="0" * 40, patches=(),
-                              artifacts=artifacts, not_checked=(),
-                              series_dir=old.series_dir.parent / version)  # fmt: skip
+    pin = dataclasses.replace(
+        old,
+        version=version,
+        tag=tag,
+        commit="0" * 40,
+        patches=(),
+        artifacts=artifacts,
+        not_checked=(),
+        series_dir=old.series_dir.parent / version,
+    )
     for artifact in artifacts:
         fetch_artifact(artifact, cache, reporter)
     pin = dataclasses.replace(pin, commit=_crate_commit(pin, fetch, registries, cache, reporter))
@@ -176,7 +191,16 @@ def git_target(
         tag = ""
     else:
         date, tag = None, ref
-    pin = dataclasses.replace(old, version=version, tag=tag, commit=commit, patches=(),
-                              artifacts=(), not_checked=(), upstream_branch=branch, date=date,
-                              series_dir=old.series_dir.parent / version)  # fmt: skip
+    pin = dataclasses.replace(
+        old,
+        version=version,
+        tag=tag,
+        commit=commit,
+        patches=(),
+        artifacts=(),
+        not_checked=(),
+        upstream_branch=branch,
+        date=date,
+        series_dir=old.series_dir.parent / version,
+    )
     return pin, Base(mirror, commit, "git", url)

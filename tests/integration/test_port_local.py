@@ -38,8 +38,9 @@ def test_clean_port_onto_another_release(
     url, commits = index
     before = pins_text(upstream)
     work = tmp_path / "work"
-    code, out, err, text = _port(run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.1",
-                                 "--crate-index", url)  # fmt: skip
+    code, out, err, text = _port(
+        run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url
+    )
     assert code == 0, err + text
 
     series = upstream.pins_path.parent / "pyo3" / "1.0.1"
@@ -84,8 +85,9 @@ def test_conflict_then_continue(
     url, commits = index
     before = pins_text(upstream)
     work = tmp_path / "work"
-    code, _out, err, text = _port(run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.2",
-                                  "--crate-index", url)  # fmt: skip
+    code, _out, err, text = _port(
+        run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.2", "--crate-index", url
+    )
     assert code == 3
     conflict = f"{PREFER}: pyo3-build-config/src/impl_.rs, hunk 1 of 1 (@@ -18,7 +18,10 @@)"
     assert f"error: the port stopped at a conflict: {conflict}" in err
@@ -145,8 +147,9 @@ def test_conflict_then_abort(
     assert run_tools("port", "--continue", "--work", str(work)).code == 2
 
     # The state is gone, so another port starts from scratch.
-    code, _out, err, _text = _port(run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.1",
-                                   "--crate-index", url)  # fmt: skip
+    code, _out, err, _text = _port(
+        run_tools, work, "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url
+    )
     assert code == 0, err
 
 
@@ -154,8 +157,9 @@ def test_port_onto_main(run_tools: RunTools, upstream: FakeUpstream, tmp_path: P
     releases(upstream)
     head = advance_main(upstream, {"src/lib.rs": LIB_MAIN})
     work = tmp_path / "work"
-    code, out, err, text = _port(run_tools, work, "pyo3", "--from", "1.0.0", "--to", "main",
-                                 "--source", "git")  # fmt: skip
+    code, out, err, text = _port(
+        run_tools, work, "pyo3", "--from", "1.0.0", "--to", "main", "--source", "git"
+    )
     assert code == 0, err + text
     assert "0002-Change-the-answer.patch: merged three-way" in text
 
@@ -178,4 +182,4 @@ def test_port_onto_main(run_tools: RunTools, upstream: FakeUpstream, tmp_path: P
     assert pins.select("pyo3", None).version == "1.0.0"
     checked = run_tools("check")
     assert checked.code == 0, checked.stderr
-    assert [r for r in checked.reporter.tables[0][2] if r[1] == head[:12]][0][3] == "3"
+    assert next(r for r in checked.reporter.tables[0][2] if r[1] == head[:12])[3] == "3"
