@@ -102,7 +102,7 @@ artifacts = [
         return self.pins_path
 
 
-def _archive(source: Path, top: str, out: Path, *, skip: tuple[str, ...]) -> Path:
+def _archive(source: Path, top: str, out: Path, *, skip: tuple[str, ...], sha1: str = "0") -> Path:
     with tarfile.open(out, "w:gz") as tar:
         for path in sorted(source.rglob("*")):
             relative = path.relative_to(source)
@@ -112,7 +112,7 @@ def _archive(source: Path, top: str, out: Path, *, skip: tuple[str, ...]) -> Pat
                 continue
             tar.add(path, arcname=f"{top}/{relative}")
         info = tarfile.TarInfo(f"{top}/.cargo_vcs_info.json")
-        data = b'{"git": {"sha1": "0"}}'
+        data = b'{"git": {"sha1": "%s"}}' % sha1.encode()
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     return out

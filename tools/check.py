@@ -47,7 +47,8 @@ def check_pins(
             scratch = Path(tempfile.mkdtemp(prefix="tools-check-"))
             try:
                 result = apply_series(
-                    ApplyOptions(pin=pin, source="registry", dest=scratch / "tree"),
+                    ApplyOptions(pin=pin, source="registry" if pin.artifacts else "git",
+                                 dest=scratch / "tree"),
                     cache, git, reporter,
                 )  # fmt: skip
                 applied = len(result.applied)

@@ -28,10 +28,13 @@ from tools.errors import (
     VerificationFailed,
 )
 from tools.gitops import Git
-from tools.gitvalues import check_branch, check_url
+from tools.gitvalues import check_branch, check_tag, check_url
+from tools.outdated import as_json, outdated, query, rows
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
+from tools.port import PortConflict, PortOptions, PortResult, abort_port, continue_port, start_port
 from tools.pr import PrOptions, create_pr
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
+from tools.registry import CRATE_INDEX, PYPI_JSON, Registries, fetch_text
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
 from tools.signals import Interrupted, interruptible
@@ -163,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite files in --out the tools did not write"
     )
 
+    _add_port_commands(commands)
+
     proposal = commands.add_parser("proposal", help="regenerate PROPOSAL.md's evidence section")
     proposal.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
@@ -187,6 +192,35 @@ def _check_git_values(args: argparse.Namespace) -> None:
             check_url(value, source=flag, allow_any=args.allow_any_url)
     if getattr(args, "branch", None) is not None:
         check_branch(args.branch, source="--branch")
+
+
+def _add_port_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    port = commands.add_parser("port", help="replay a series onto another release or git ref")
+    port.add_argument("project", nargs="?", choices=PROJECTS)
+    port.add_argument("--from", dest="from_version", help="the pinned series to port")
+    port.add_argument("--to", help="a release (registry) or a tag, branch or commit (git)")
+    port.add_argument("--source", choices=("registry", "git"), default="registry")
+    port.add_argument("--git-url", help="fetch from here instead of the pinned URL")
+    port.add_argument("--work", type=Path, help="scratch folder (default: CACHE/port)")
+    stop = port.add_mutually_exclusive_group()
+    stop.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="export the series once the conflict is resolved",
+    )
+    stop.add_argument("--abort", action="store_true", help="remove the stopped port's state")
+    _registry_options(port)
+    _allow_any_url(port)
+
+    outdated = commands.add_parser("outdated", help="which pins have newer upstream releases")
+    outdated.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _registry_options(outdated)
+
+
+def _registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--crate-index", default=CRATE_INDEX, help="sparse crate index URL")
+    parser.add_argument("--pypi", default=PYPI_JSON, help="PyPI JSON API URL")
 
 
 def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
@@ -318,6 +352,72 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
     return 0
 
 
+def _report_port(result: PortResult, reporter: Reporter) -> None:
+    print(result.range_diff, end="")
+    for name, files in result.carried.items():
+        reporter.info(
+            f"{name}: carried over, not checked against this release: " + ", ".join(files)
+        )
+    for name in result.dropped:
+        reporter.info(f"{name}: already upstream, left out of the new series")
+    reporter.step(f"range-diff saved to {result.range_diff_path}")
+
+
+def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
+    if args.to is not None:
+        check_tag(args.to, source="--to")
+    git = Git(Runner(reporter))
+    work = args.work or cache.root / "port"
+    try:
+        if args.abort:
+            reporter.step(f"removed the stopped port in {abort_port(work)}")
+            return 0
+        if args.resume:
+            result = continue_port(work, git, reporter)
+        else:
+            if not (args.project and args.from_version and args.to):
+                raise ConfigError("tools port: PROJECT, --from and --to are required")
+            options = PortOptions(
+                project=args.project,
+                from_version=args.from_version,
+                to=args.to,
+                source=args.source,
+                work=work,
+                git_url=args.git_url,
+                registries=Registries(crate_index=args.crate_index, pypi=args.pypi),
+            )
+            result = start_port(options, args.pins, cache, git, reporter=reporter, fetch=fetch_text)
+    except PortConflict as exc:
+        print(exc.range_diff, end="")
+        for conflict in exc.conflicts:
+            reporter.warn(f"conflict: {conflict.describe()}")
+        reporter.step(f"the scratch checkout with the conflict markers: {exc.repo}")
+        reporter.step(f"range-diff so far saved to {work.absolute() / 'range-diff.txt'}")
+        raise
+    _report_port(result, reporter)
+    return 0
+
+
+def _run_outdated(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> int:
+    registries = Registries(crate_index=args.crate_index, pypi=args.pypi)
+    statuses = outdated(pins, query(fetch_text, registries))
+    if args.json:
+        print(json.dumps(as_json(statuses), indent=2))
+    else:
+        reporter.table(
+            "Outdated",
+            ["project", "line", "pinned", "newest of line", "newest release", "action"],
+            rows(statuses),
+        )
+    ports = [port for status in statuses for port in status.ports]
+    for port in ports:
+        reporter.step(f"{port.reason}: {port.command}")
+    if not ports:
+        reporter.step("every pin is on the newest release of its line")
+    return 1 if ports else 0
+
+
 def _run_proposal(args: argparse.Namespace, reporter: Reporter) -> int:
     result = update_proposal(args.proposal, args.report, check=args.check)
     state = "updated" if result.changed else "already matches the report"
@@ -350,6 +450,10 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
         return _run_proposal(args, reporter)
     if args.command == "pr":
         return _run_pr(args, pins, cache, reporter)
+    if args.command == "port":
+        return _run_port(args, cache, reporter)
+    if args.command == "outdated":
+        return _run_outdated(args, pins, reporter)
     raise ConfigError(f"unknown command {args.command!r}")
 
 

@@ -59,10 +59,28 @@ class Pin:
     artifacts: tuple[Artifact, ...]
     not_shipped: tuple[str, ...]
     series_dir: Path
+    # Files whose hunks `tools port` carried over verbatim from another series because the
+    # registry artifacts do not ship them: not checked against this release.
+    not_checked: tuple[str, ...] = ()
+    # For a pin on an upstream branch (not a release): the branch and the commit's date. Its
+    # `version` is the commit's first 12 hex digits and it has no tag.
+    upstream_branch: str | None = None
+    date: str | None = None
 
     @property
     def patch_paths(self) -> tuple[Path, ...]:
         return tuple(self.series_dir / name for name in self.patches)
+
+    @property
+    def is_release(self) -> bool:
+        return self.upstream_branch is None
+
+    @property
+    def sort_key(self) -> tuple[int, Version, str]:
+        """Branch pins sort before releases, so the newest release stays the default."""
+        if self.upstream_branch is not None:
+            return (0, Version("0"), self.date or "")
+        return (1, Version(self.version), "")
 
     def is_shipped(self, path: str) -> bool:
         """Whether the registry artifacts carry this repository path."""
@@ -82,7 +100,7 @@ class Pins:
         if project not in PROJECTS:
             raise ConfigError(f"unknown project {project!r}; known projects: {', '.join(PROJECTS)}")
         found = tuple(pin for pin in self.pins if pin.project == project)
-        return tuple(sorted(found, key=lambda pin: Version(pin.version)))
+        return tuple(sorted(found, key=lambda pin: pin.sort_key))
 
     def select(self, project: str, version: str | None) -> Pin:
         candidates = self.for_project(project)
@@ -126,9 +144,11 @@ class _Fields:
             raise ConfigError(f"{self.where}: `{key}` is empty")
         return tuple(cast(list[str], value))
 
-    def tables(self, key: str) -> list[Mapping[str, Any]]:
-        value = self.table.get(key)
-        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+    def tables(self, key: str, *, required: bool = True) -> list[Mapping[str, Any]]:
+        value = self.table.get(key, None if required else [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{self.where}: `{key}` must be a list of tables")
+        if required and not value:
             raise ConfigError(f"{self.where}: `{key}` must be a non-empty list of tables")
         return cast(list[Mapping[str, Any]], value)
 
@@ -192,10 +212,12 @@ def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mappin
     if project not in PROJECTS:
         raise ConfigError(f"{where}: unknown project {project!r}")
     version = fields.string("version")
-    try:
-        Version(version)
-    except InvalidVersion as exc:
-        raise ConfigError(f"{where}: `version` = {version!r} is not a version") from exc
+    upstream_branch = table.get("upstream_branch")
+    if upstream_branch is None:
+        try:
+            Version(version)
+        except InvalidVersion as exc:
+            raise ConfigError(f"{where}: `version` = {version!r} is not a version") from exc
     where = f"{pins_path} ({project} {version})"
     fields = _Fields(where, table)
     project_table = projects.get(project)
@@ -203,23 +225,46 @@ def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mappin
         raise ConfigError(f"{pins_path}: missing [projects.{project}] table")
     project_fields = _Fields(f"{pins_path} [projects.{project}]", project_table)
     series_dir = pins_path.parent / project / version
+    commit = fields.string("commit", _COMMIT)
+    date = None
+    if upstream_branch is not None:
+        upstream_branch = check_branch(
+            fields.string("upstream_branch"), source=f"{where} upstream_branch"
+        )
+        date = fields.string("date")
+        if version != commit[:12]:
+            raise ConfigError(
+                f"{where}: a pin on branch {upstream_branch} is named after its commit; "
+                f"`version` must be {commit[:12]!r}"
+            )
     artifacts = tuple(
         _artifact(f"{where} artifact #{i + 1}", item)
-        for i, item in enumerate(fields.tables("artifacts"))
+        for i, item in enumerate(fields.tables("artifacts", required=False))
     )
     project_where = f"{pins_path} [projects.{project}]"
-    return Pin(
+    pin = Pin(
         project=project,
         version=version,
         git_url=check_url(project_fields.string("git_url"), source=f"{project_where} git_url"),
         branch=check_branch(project_fields.string("branch"), source=f"{project_where} branch"),
         not_shipped=project_fields.strings("not_shipped"),
-        tag=check_tag(fields.string("tag"), source=f"{where} tag"),
-        commit=fields.string("commit", _COMMIT),
+        tag=""
+        if upstream_branch is not None
+        else check_tag(fields.string("tag"), source=f"{where} tag"),
+        commit=commit,
         patches=_patch_names(where, fields.strings("patches")),
         artifacts=artifacts,
         series_dir=series_dir,
+        not_checked=fields.strings("not_checked", required=False),
+        upstream_branch=upstream_branch,
+        date=date,
     )
+    shipped = [path for path in pin.not_checked if pin.is_shipped(path)]
+    if shipped:
+        raise ConfigError(
+            f"{where}: `not_checked` lists files the registry artifacts ship: {', '.join(shipped)}"
+        )
+    return pin
 
 
 def _check_series_files(pin: Pin) -> None:
@@ -285,6 +330,9 @@ def pin_as_json(pin: Pin) -> dict[str, object]:
             for a in pin.artifacts
         ],
         "not_shipped": list(pin.not_shipped),
+        "not_checked": list(pin.not_checked),
+        "upstream_branch": pin.upstream_branch,
+        "date": pin.date,
     }
 
 

@@ -194,6 +194,11 @@ def _cached_base(repo_path: Path, pin: Pin, reporter: Reporter) -> str | None:
 
 def registry_base(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Base:
     """The pin's artifacts committed as the single, reproducible commit of a cached repo."""
+    if not pin.artifacts:
+        raise ConfigError(
+            f"{pin.project} {pin.version} has no registry artifacts in the pins",
+            hint="use --source git",
+        )
     repo_path = cache.bases / f"{pin.project}-{pin.version}-{_registry_key(pin)}"
     cached = _cached_base(repo_path, pin, reporter)
     if cached is not None:
@@ -236,25 +241,49 @@ def _tag_commit(git: Git, mirror: Path, tag_ref: str) -> str | None:
     return have.stdout.strip() if have.returncode == 0 else None
 
 
+def fetch_ref(git: Git, mirror: Path, url: str, ref: str, reporter: Reporter) -> None:
+    """Fetches one ref (or refspec pattern) from url into the same ref of the mirror."""
+    name = ref.removeprefix("refs/tags/").removeprefix("refs/heads/")
+    with reporter.progress(f"fetching {name} from {url}"):
+        try:
+            git(mirror, "fetch", "--quiet", "--no-tags", "--", url, f"+{ref}:{ref}")
+        except CommandFailed as exc:
+            raise CommandFailed(
+                f"could not fetch {name} from {url}: {exc}",
+                hint="the upstream git host must be reachable; --git-url points elsewhere, "
+                "and --source registry needs only the registries",
+            ) from exc
+
+
+def _branch_base(pin: Pin, mirror: Path, url: str, git: Git, reporter: Reporter) -> Base:
+    """A pin on an upstream branch: its commit, fetched with the branch when not yet here."""
+    wanted = f"{pin.commit}^{{commit}}"
+    present = ("cat-file", "-e", "--end-of-options", wanted)
+    if git(mirror, *present, check=False).returncode != 0:
+        fetch_ref(git, mirror, url, f"refs/heads/{pin.upstream_branch}", reporter)
+        if git(mirror, *present, check=False).returncode != 0:
+            raise ConfigError(
+                f"{pin.project} commit {pin.commit} is not on {pin.upstream_branch} at {url} "
+                "any more; refusing to guess another base",
+                hint="port the series onto the branch again with `tools port`",
+            )
+    return Base(mirror, pin.commit, "git", url)
+
+
 def git_base(pin: Pin, url: str, cache: Cache, git: Git, reporter: Reporter) -> Base:
-    """A cached bare clone holding the pinned tag, whose commit must be the pinned SHA.
+    """A cached bare clone holding the pinned tag (or branch commit), whose commit must be the
+    pinned SHA.
 
     A cached tag that is not the pinned commit is fetched again before it is judged, so a tag
     that moved upstream since an earlier fetch is not blamed on the URL.
     """
     mirror = _mirror(cache, pin.project, url, git)
+    if pin.upstream_branch is not None:
+        return _branch_base(pin, mirror, url, git, reporter)
     tag_ref = f"refs/tags/{pin.tag}"
     commit = _tag_commit(git, mirror, tag_ref)
     if commit != pin.commit:
-        with reporter.progress(f"fetching {pin.tag} from {url}"):
-            try:
-                git(mirror, "fetch", "--quiet", "--no-tags", "--", url, f"+{tag_ref}:{tag_ref}")
-            except CommandFailed as exc:
-                raise CommandFailed(
-                    f"could not fetch {pin.tag} from {url}: {exc}",
-                    hint="the upstream git host must be reachable; --git-url points elsewhere, "
-                    "and --source registry needs only the registries",
-                ) from exc
+        fetch_ref(git, mirror, url, tag_ref, reporter)
         commit = _tag_commit(git, mirror, tag_ref)
     if commit != pin.commit:
         raise ConfigError(

@@ -8,6 +8,8 @@ Downloads and builds go to the user's cache directory, so a second run is much f
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,33 @@ def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> N
     pin = load_pins().select(project, None)
     commits = list(git.Repo(out / "checkout").iter_commits())
     assert len(commits) == len(pin.patches) + 1
+
+
+@pytest.mark.network
+def test_port_newest_pyo3_series_onto_the_previous_line(tmp_path: Path) -> None:
+    """A real registry port (no cargo): it either writes a series `tools check` accepts, or
+    stops at a conflict that names the patch, file and hunk and writes nothing."""
+    shutil.copytree(load_pins().path.parent, tmp_path / "patches")
+    pins = tmp_path / "patches" / "pins.toml"
+    before = pins.read_text()
+    work = tmp_path / "work"
+    code, reporter = _tools("--pins", str(pins), "port", "pyo3", "--from", "0.30.1",
+                            "--to", "0.29.3", "--work", str(work))  # fmt: skip
+    text = reporter.text()
+    if code == 0:
+        ported = load_pins(pins).select("pyo3", "0.29.3")
+        assert ported.commit != load_pins(pins).select("pyo3", "0.30.1").commit
+        assert "noxfile.py" in ported.not_checked
+        code, reporter = _tools("--pins", str(pins), "check")
+        assert code == 0, reporter.text()
+    else:
+        assert code == 3, text
+        named = r"^warn: conflict: (\S+\.patch): (\S+), (hunk \d+ of \d+ \(@@ [^)]+ @@\)|three-way)"
+        conflicts = re.findall(named, text, re.MULTILINE)
+        assert conflicts, text
+        assert pins.read_text() == before
+        assert not (tmp_path / "patches" / "pyo3" / "0.29.3").exists()
+        assert any("<<<<<<< " in (work / "repo" / path).read_text() for _, path, _ in conflicts)
+        code, _ = _tools("--pins", str(pins), "port", "--abort", "--work", str(work))
+        assert code == 0
+        assert not (work / "repo").exists()
