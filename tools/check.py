@@ -13,7 +13,12 @@ from tools.errors import ApplyFailed, ConfigError, ToolError
 from tools.gitops import Git
 from tools.pins import Pins
 from tools.reporter import Reporter
-from tools.series import message_problems, parse_patch, whitespace_problems
+from tools.series import (
+    build_output_problems,
+    message_problems,
+    parse_patch,
+    whitespace_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ def check_pins(
                 problems.append(str(exc))
                 continue
             problems += message_problems(patch) + whitespace_problems(patch)
+            problems += build_output_problems(patch)
         applied = skipped = 0
         does_not_apply = False
         if apply and not problems:

@@ -6,7 +6,7 @@ import email.parser
 import email.policy
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
@@ -130,6 +130,24 @@ def whitespace_problems(patch: Patch) -> list[str]:
                 problems.append(
                     f"{patch.path}: {change.path}:{line_no}: trailing whitespace in an added line"
                 )
+    return problems
+
+
+# Path parts and suffixes of build output, which never belongs in a series (a `cargo test` run in
+# a checkout before `git add -A` puts a whole target dir into a patch).
+_BUILD_OUTPUT_PARTS = frozenset({"target", "__pycache__", ".pytest_cache", ".venv", "node_modules"})
+_BUILD_OUTPUT_SUFFIXES = (".o", ".rlib", ".rmeta", ".so", ".dylib", ".dll", ".pyc", ".whl")
+
+
+def build_output_problems(patch: Patch) -> list[str]:
+    """Files a patch adds that are build output or binary rather than source."""
+    problems = []
+    for change in patch.files:
+        parts = PurePosixPath(change.path).parts
+        if _BUILD_OUTPUT_PARTS.intersection(parts) or change.path.endswith(_BUILD_OUTPUT_SUFFIXES):
+            problems.append(f"{patch.path}: {change.path}: build output does not belong in a patch")
+    if "\nGIT binary patch\n" in patch.path.read_text(encoding="utf-8", errors="replace"):
+        problems.append(f"{patch.path}: carries a binary patch")
     return problems
 
 

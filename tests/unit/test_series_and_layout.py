@@ -10,7 +10,7 @@ import pytest
 from tools.apply import _describe_failure
 from tools.errors import ConfigError
 from tools.pins import Artifact, inside_problem
-from tools.series import parse_patch, whitespace_problems
+from tools.series import build_output_problems, parse_patch, whitespace_problems
 from tools.sources import _member_path, _member_problem
 
 PATCH = """\
@@ -66,6 +66,21 @@ def test_whitespace_problems_name_file_and_line(tmp_path: Path) -> None:
     assert whitespace_problems(patch) == [
         f"{tmp_path / '0001-x.patch'}: src/a.rs:3: trailing whitespace in an added line"
     ]
+
+
+def test_build_output_in_a_patch_is_a_problem(tmp_path: Path) -> None:
+    assert build_output_problems(parse_patch(_write(tmp_path, PATCH))) == []
+    # what `git add -A` after a `cargo test` in the checkout put into a patch once
+    text = PATCH.replace("src/a.rs", "pyo3-build-config/target/debug/deps/x.rmeta")
+    problems = build_output_problems(parse_patch(_write(tmp_path, text)))
+    assert problems == [
+        f"{tmp_path / '0001-x.patch'}: pyo3-build-config/target/debug/deps/x.rmeta: "
+        "build output does not belong in a patch"
+    ]
+    binary = PATCH.replace("+eleven!\n", "+eleven!\ndiff --git a/b.bin b/b.bin\nGIT binary patch\n")
+    assert any(
+        "binary patch" in p for p in build_output_problems(parse_patch(_write(tmp_path, binary)))
+    )
 
 
 def test_not_a_patch(tmp_path: Path) -> None:
