@@ -38,6 +38,7 @@ from tools.registry import CRATE_INDEX, PYPI_JSON, Registries, fetch_text
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
 from tools.signals import Interrupted, interruptible
+from tools.verify import pairs as verify_pairs
 from tools.verify.fixtures import FIXTURES
 from tools.verify.frontends import FRONTENDS
 from tools.verify.report import write_json, write_markdown
@@ -126,6 +127,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="the CPython of --python's version with the other GIL setting, for the "
         "free-threading scenario (default: searched on PATH)",
+    )
+    verify.add_argument(
+        "--all-pins",
+        action="store_true",
+        help="every pinned pyo3 line with the newest maturin pin: one report per pair in the "
+        "directory of --json, plus summary.json and summary.md",
     )
     verify.add_argument(
         "--json",
@@ -299,25 +306,46 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         scenarios = []
     else:
         scenarios = _csv(list(SCENARIOS))(args.safety)
-    pyo3, maturin = select_pins(pins, args.pyo3, args.maturin)
     runner = Runner(reporter)
-    options = VerifyOptions(
-        pyo3=pyo3,
-        maturin=maturin,
-        frontends=args.frontend,
-        fixtures=args.fixture,
-        scenarios=scenarios,
-        upstream_checks=not args.no_upstream_checks,
-        python=args.python,
-        other_python=args.other_python or find_other_python(args.python, runner),
-        ft_pair=args.ft_pair,
-    )
-    report = verify(options, cache, reporter)
-    write_json(report, args.json_path)
-    write_markdown(report, args.markdown)
-    reporter.step(f"wrote {args.json_path} and {args.markdown}")
-    print_summary(report, reporter)
-    failures = report.failures()
+    other_python = args.other_python or find_other_python(args.python, runner)
+    if args.all_pins:
+        if args.pyo3 or args.maturin:
+            raise ConfigError("--all-pins chooses the pins itself; drop --pyo3 and --maturin")
+        pairs = verify_pairs.release_pairs(pins)
+        directory = args.json_path.parent
+    else:
+        pairs = [select_pins(pins, args.pyo3, args.maturin)]
+    summaries = []
+    failures: list[str] = []
+    for index, (pyo3, maturin) in enumerate(pairs, start=1):
+        if args.all_pins:
+            reporter.step(f"pair {index}/{len(pairs)}: pyo3 {pyo3.version}, maturin "
+                          f"{maturin.version}")  # fmt: skip
+            json_path, markdown = verify_pairs.report_paths(directory, pyo3, maturin)
+        else:
+            json_path, markdown = args.json_path, args.markdown
+        options = VerifyOptions(
+            pyo3=pyo3,
+            maturin=maturin,
+            frontends=args.frontend,
+            fixtures=args.fixture,
+            scenarios=scenarios,
+            upstream_checks=not args.no_upstream_checks,
+            python=args.python,
+            other_python=other_python,
+            ft_pair=args.ft_pair,
+        )
+        report = verify(options, cache, reporter)
+        write_json(report, json_path)
+        write_markdown(report, markdown)
+        reporter.step(f"wrote {json_path} and {markdown}")
+        print_summary(report, reporter)
+        failures += [f"pyo3 {pyo3.version}: {f}" for f in report.failures()]
+        summaries.append(verify_pairs.summarize(report, json_path))
+    if args.all_pins:
+        reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
+        written = verify_pairs.write_summary(summaries, directory)
+        reporter.step(f"wrote {written[0]} and {written[1]}")
     if failures:
         raise VerificationFailed(
             f"{len(failures)} expectation(s) failed; first: {failures[0]}",

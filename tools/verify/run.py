@@ -110,8 +110,10 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     checks = []
     if options.upstream_checks:
         reporter.step("upstream checks on the patched trees")
-        checks = run_upstream_checks(options.pyo3, pyo3_trees.new, cache, runner, reporter)
-        checks += run_upstream_checks(options.maturin, maturin_trees.new, cache, runner, reporter)
+        checks = run_upstream_checks(options.pyo3, (pyo3_trees.old, pyo3_trees.new), cache,
+                                     runner, reporter)  # fmt: skip
+        checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
+                                      cache, runner, reporter)  # fmt: skip
     return Report(
         pins={"pyo3": options.pyo3.version, "maturin": options.maturin.version},
         series={"pyo3": series_hash(options.pyo3), "maturin": series_hash(options.maturin)},

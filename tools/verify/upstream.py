@@ -1,10 +1,16 @@
-"""Upstream's own checks on the patched trees: rustfmt, clippy and the touched crates' tests."""
+"""Upstream's own checks on the patched trees: rustfmt, clippy and the touched crates' tests.
+
+Each check also runs on the tree without the series; a check that fails there too (a test
+that fails on this machine, a file rustfmt would reformat in the release as published) is
+judged on what the series adds: no failing test, unformatted file or diagnostic that the tree
+without the series does not already have.
+"""
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import Cache
@@ -15,6 +21,8 @@ from tools.series import load_series
 
 _TEST_RESULT = re.compile(r"test result: \w+\. (?P<passed>\d+) passed; (?P<failed>\d+) failed")
 _DIAGNOSTIC = re.compile(r"^(warning|error)(\[\w+\])?: ", re.MULTILINE)
+_FAILED_TEST = re.compile(r"^test (?P<name>\S+) \.\.\. FAILED$", re.MULTILINE)
+_UNFORMATTED = re.compile(r"^Diff in (?P<path>.+?):\d+:", re.MULTILINE)
 
 
 @dataclass
@@ -25,6 +33,53 @@ class UpstreamCheck:
     failed: int
     ok: bool
     seconds: float
+    # what already fails without the series, and is therefore not counted against it
+    baseline: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run of a check: its exit status and the failures it names."""
+
+    returncode: int
+    passed: int
+    failures: frozenset[str]
+
+
+def parse_outcome(kind: str, returncode: int, output: str) -> Outcome:
+    if kind == "test":
+        counts = [(int(m["passed"]), int(m["failed"])) for m in _TEST_RESULT.finditer(output)]
+        names = {m["name"] for m in _FAILED_TEST.finditer(output)}
+        failed = sum(f for _, f in counts)
+        if not counts:  # did not get as far as running tests
+            names.add("(no test result)")
+        elif failed and not names:
+            names.add(f"({failed} unnamed failures)")
+        return Outcome(returncode, sum(p for p, _ in counts), frozenset(names))
+    if kind == "clippy":
+        found = {f"{m.group(0).strip()} #{i}" for i, m in enumerate(_DIAGNOSTIC.finditer(output))}
+        return Outcome(returncode, int(returncode == 0), frozenset(found))
+    files = {m["path"] for m in _UNFORMATTED.finditer(output)} or (
+        {"(rustfmt failed)"} if returncode else set()
+    )
+    return Outcome(returncode, int(returncode == 0), frozenset(files))
+
+
+def judge(kind: str, new: Outcome, old: Outcome | None) -> tuple[bool, list[str]]:
+    """Whether the series' tree passes, and the failures it shares with the tree without it.
+
+    Clean on the patched tree: ok. Otherwise ok only when the tree without the series fails
+    the same way or worse: every failing test and unformatted file is one it has too; for
+    clippy, no more diagnostics than it has.
+    """
+    if new.returncode == 0 and not new.failures:
+        return True, []
+    if old is None or (old.returncode == 0 and not old.failures):
+        return False, []
+    if kind == "clippy":
+        return len(new.failures) <= len(old.failures), sorted(old.failures)
+    shared = sorted(new.failures & old.failures)
+    return new.failures <= old.failures, shared
 
 
 @dataclass(frozen=True)
@@ -50,17 +105,28 @@ def _maturin_test_filters(pin: Pin) -> list[str]:
     return filters
 
 
+def _feature_args(crate: Path) -> list[str]:
+    """Up to 0.28 the code the series touches sits behind the non-default `resolve-config`."""
+    manifest = crate / "Cargo.toml"
+    text = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
+    return ["--features", "resolve-config"] if re.search(r"^resolve-config\s*=", text, re.M) else []
+
+
 def _commands(pin: Pin, tree: Path) -> list[_Command]:
     if pin.project == "pyo3":
         crate = tree / "pyo3-build-config"
+        features = _feature_args(crate)
         return [
             _Command("cargo fmt --check (pyo3, pyo3-build-config)", ["cargo", "fmt", "--check"],
                      tree, "fmt"),
             _Command("cargo fmt --check (pyo3-build-config)", ["cargo", "fmt", "--check"], crate,
                      "fmt"),
-            _Command("cargo clippy --all-targets -- -D warnings (pyo3-build-config)",
-                     ["cargo", "clippy", "--all-targets", "--", "-D", "warnings"], crate, "clippy"),
-            _Command("cargo test (pyo3-build-config)", ["cargo", "test"], crate, "test"),
+            _Command(f"cargo clippy --all-targets {' '.join(features)} -- -D warnings "
+                     "(pyo3-build-config)".replace("  ", " "),
+                     ["cargo", "clippy", "--all-targets", *features, "--", "-D", "warnings"],
+                     crate, "clippy"),
+            _Command(f"cargo test {' '.join(features)} (pyo3-build-config)".replace("  ", " "),
+                     ["cargo", "test", *features], crate, "test"),
         ]  # fmt: skip
     filters = _maturin_test_filters(pin)
     return [
@@ -72,32 +138,47 @@ def _commands(pin: Pin, tree: Path) -> list[_Command]:
     ]  # fmt: skip
 
 
+def _run(
+    command: _Command, target: Path, runner: Runner, reporter: Reporter, label: str
+) -> tuple[Outcome, str, float]:
+    with reporter.progress(label):
+        start = time.monotonic()
+        result = runner.run(command.args, cwd=command.cwd, check=False,
+                            extra_env={"CARGO_TARGET_DIR": str(target),
+                                       "CARGO_TERM_COLOR": "never"})  # fmt: skip
+        seconds = round(time.monotonic() - start, 1)
+    output = result.stdout + result.stderr
+    return parse_outcome(command.kind, result.returncode, output), output, seconds
+
+
 def run_upstream_checks(
-    pin: Pin, tree: Path, cache: Cache, runner: Runner, reporter: Reporter
+    pin: Pin,
+    trees: tuple[Path, Path],
+    cache: Cache,
+    runner: Runner,
+    reporter: Reporter,
 ) -> list[UpstreamCheck]:
-    target = cache.builds / f"{pin.project}-checks-target"
+    """Runs upstream's checks on the patched tree (`trees[1]`), and on the tree without the
+    series (`trees[0]`) for the checks that fail, to tell pre-existing failures apart."""
+    old_tree, new_tree = trees
+    target = cache.builds / f"{pin.project}-{pin.version}-checks-target"
     results = []
-    for command in _commands(pin, tree):
-        with reporter.progress(command.label):
-            start = time.monotonic()
-            result = runner.run(command.args, cwd=command.cwd, check=False,
-                                extra_env={"CARGO_TARGET_DIR": str(target),
-                                           "CARGO_TERM_COLOR": "never"})  # fmt: skip
-            seconds = round(time.monotonic() - start, 1)
-        output = result.stdout + result.stderr
+    for command, old_command in zip(
+        _commands(pin, new_tree), _commands(pin, old_tree), strict=True
+    ):
+        new, output, seconds = _run(command, target, runner, reporter, command.label)
+        old = None
+        if new.returncode != 0 or new.failures:
+            old, _, _ = _run(old_command, target, runner, reporter,
+                             f"{command.label} without the series")  # fmt: skip
+        ok, baseline = judge(command.kind, new, old)
+        failed = len(new.failures - (old.failures if old else frozenset()))
         if command.kind == "test":
-            counts = [(int(m["passed"]), int(m["failed"])) for m in _TEST_RESULT.finditer(output)]
-            passed, failed = sum(p for p, _ in counts), sum(f for _, f in counts)
-            ok = result.returncode == 0 and bool(counts) and failed == 0
-        elif command.kind == "clippy":
-            diagnostics = len(_DIAGNOSTIC.findall(output))
-            passed, failed = int(result.returncode == 0), diagnostics
-            ok = result.returncode == 0
-        else:
-            unformatted = output.count("Diff in ")
-            passed, failed = int(result.returncode == 0), unformatted
-            ok = result.returncode == 0
+            failed = len(new.failures)
         if not ok:
             reporter.warn(f"{command.label} failed:\n" + "\n".join(output.splitlines()[-20:]))
-        results.append(UpstreamCheck(pin.project, command.label, passed, failed, ok, seconds))
+        elif baseline:
+            reporter.warn(f"{command.label}: fails without the series too: {', '.join(baseline)}")
+        results.append(UpstreamCheck(pin.project, command.label, new.passed, failed, ok, seconds,
+                                     baseline=baseline))  # fmt: skip
     return results

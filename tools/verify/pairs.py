@@ -1,0 +1,80 @@
+"""`tools verify --all-pins`: one report per pinned pyo3 line, and a summary across them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tools.markdown import text
+from tools.outdir import write_atomic
+from tools.pins import Pin, Pins
+from tools.verify.report import Report
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    pyo3: str
+    maturin: str
+    new_new_cached: str  # per frontend: "uv: yes, build: yes"
+    safety: str  # "16 ok, 4 skipped"
+    upstream: str  # "4/4 ok"
+    ok: bool
+    report: str
+
+
+def release_pairs(pins: Pins) -> list[tuple[Pin, Pin]]:
+    """Every pyo3 release line with the newest maturin pin, newest line first."""
+    maturin = pins.select("maturin", None)
+    lines = [pin for pin in pins.for_project("pyo3") if pin.is_release]
+    return [(pyo3, maturin) for pyo3 in reversed(lines)]
+
+
+def report_paths(directory: Path, pyo3: Pin, maturin: Pin) -> tuple[Path, Path]:
+    stem = f"verify-pyo3-{pyo3.version}-maturin-{maturin.version}"
+    return directory / f"{stem}.json", directory / f"{stem}.md"
+
+
+def summarize(report: Report, path: Path) -> PairSummary:
+    frontends = sorted({c.frontend for c in report.cells})
+    new_new = [
+        f"{f}: {'yes' if all(c.ok and not c.chain_compiled for c in report.cells if c.frontend == f and c.maturin == 'new' and c.pyo3 == 'new') else 'NO'}"  # noqa: E501
+        for f in frontends
+    ]
+    skipped = sum(1 for s in report.safety if s.skipped)
+    ran_ok = sum(1 for s in report.safety if s.ok and not s.skipped)
+    failed = sum(1 for s in report.safety if not s.ok)
+    upstream_ok = sum(1 for u in report.upstream_tests if u.ok)
+    return PairSummary(
+        pyo3=report.pins["pyo3"],
+        maturin=report.pins["maturin"],
+        new_new_cached=", ".join(new_new),
+        safety=f"{ran_ok} ok, {failed} failed, {skipped} skipped",
+        upstream=f"{upstream_ok}/{len(report.upstream_tests)} ok",
+        ok=report.ok,
+        report=path.name,
+    )
+
+
+HEADER = ["pyo3", "maturin", "new/new: no pyo3 crate compiled", "safety", "upstream checks",
+          "ok", "report"]  # fmt: skip
+
+
+def rows(summaries: list[PairSummary]) -> list[list[str]]:
+    return [[s.pyo3, s.maturin, s.new_new_cached, s.safety, s.upstream,
+             "ok" if s.ok else "FAILED", s.report] for s in summaries]  # fmt: skip
+
+
+def write_summary(summaries: list[PairSummary], directory: Path) -> tuple[Path, Path]:
+    json_path, md_path = directory / "summary.json", directory / "summary.md"
+    write_atomic(json_path, json.dumps([asdict(s) for s in summaries], indent=2) + "\n")
+    lines = [
+        "# Verify: every pinned pyo3 line with the newest maturin pin",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *("| " + " | ".join(text(value) for value in row) + " |" for row in rows(summaries)),
+        "",
+    ]
+    write_atomic(md_path, "\n".join(lines))
+    return json_path, md_path
