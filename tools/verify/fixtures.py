@@ -34,6 +34,10 @@ class Fixture:
         return f"import {self.module}\nassert {self.module}.add(2, 3) == 5\n"
 
 
+def _version(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+
+
 def render_fixture(
     name: FixtureName,
     dest: Path,
@@ -55,6 +59,10 @@ def render_fixture(
         "maturin_version": maturin_version,
         "opt_in": name == "downstream-opt-in",
         "opt_in_api": OPT_IN_API,
+        # pyo3-build-config's fields became getters in 0.29
+        "executable": "executable()"
+        if _version(pyo3_version) >= (0, 29)
+        else "executable.as_deref()",
     }
     shutil.rmtree(dest, ignore_errors=True)
     for path in sorted(source.rglob("*")):
