@@ -78,3 +78,17 @@ def test_abi3_builds_never_export_and_a_failed_import_fails() -> None:
     judge(cells)
     assert [c.ok for c in cells] == [False, True, True, True]
     assert cells[0].problems == ["import failed: ImportError"]
+
+
+def test_the_same_crates_in_another_order_are_the_status_quo() -> None:
+    # pyo3 0.28.3 under uv: cargo compiled the same five crates in two orders
+    chain = ["pyo3-build-config", "pyo3-macros-backend", "pyo3-ffi", "pyo3", "pyo3-macros"]
+    other = ["pyo3-build-config", "pyo3-ffi", "pyo3-macros-backend", "pyo3", "pyo3-macros"]
+    cells = _matrix([], old_old=_cell("old", "old", chain), old_new=_cell("old", "new", other),
+                    new_old=_cell("new", "old", chain))  # fmt: skip
+    judge(cells)
+    assert all(c.ok for c in cells), [c.problems for c in cells]
+    cells = _matrix([], old_old=_cell("old", "old", chain), old_new=_cell("old", "new", other[1:]),
+                    new_old=_cell("new", "old", chain))  # fmt: skip
+    judge(cells)
+    assert not cells[1].ok
