@@ -18,6 +18,11 @@ from typing import NoReturn
 
 from tools import __version__
 from tools.apply import ApplyOptions, apply_series
+from tools.audit.real import REAL_PROJECTS, real_specs
+from tools.audit.result import write_json as write_audit_json
+from tools.audit.result import write_markdown as write_audit_markdown
+from tools.audit.run import AuditOptions, audit
+from tools.audit.summary import print_audit
 from tools.cache import Cache
 from tools.check import check_pins
 from tools.errors import (
@@ -87,66 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check the pins and that every patch applies")
     check.add_argument("--no-apply", action="store_true", help="parse only; do not apply")
 
-    verify = commands.add_parser("verify", help="build both projects and measure the rollout")
-    verify.add_argument("--pyo3", help="pyo3 pin (default: newest)")
-    verify.add_argument("--maturin", help="maturin pin (default: newest)")
-    verify.add_argument(
-        "--frontend",
-        type=_csv(FRONTENDS),
-        default=list(FRONTENDS),
-        help="comma-separated frontends (default: %(default)s)",
-    )
-    verify.add_argument(
-        "--fixture",
-        type=_csv(FIXTURES),
-        default=list(FIXTURES),
-        help="comma-separated fixtures (default: %(default)s)",
-    )
-    verify.add_argument(
-        "--safety",
-        type=_scenarios,
-        default="all",
-        help="'all', 'none' or comma-separated scenarios: " + ", ".join(SCENARIOS),
-    )
-    verify.add_argument(
-        "--no-upstream-checks",
-        action="store_true",
-        help="skip rustfmt, clippy and the crates' own tests",
-    )
-    verify.add_argument(
-        "--python",
-        type=Path,
-        default=Path(sys.executable),
-        help="interpreter the builds are based on (default: this one)",
-    )
-    verify.add_argument(
-        "--other-python", type=Path, help="a CPython of another minor version (default: searched)"
-    )
-    verify.add_argument(
-        "--ft-pair",
-        type=Path,
-        help="the CPython of --python's version with the other GIL setting, for the "
-        "free-threading scenario (default: searched on PATH)",
-    )
-    verify.add_argument(
-        "--all-pins",
-        action="store_true",
-        help="every pinned pyo3 line with the newest maturin pin: one report per pair in the "
-        "directory of --json, plus summary.json and summary.md",
-    )
-    verify.add_argument(
-        "--json",
-        type=Path,
-        dest="json_path",
-        default=DEFAULT_VERIFY_JSON,
-        help="write the JSON report here (default: %(default)s, untracked)",
-    )
-    verify.add_argument(
-        "--markdown",
-        type=Path,
-        default=DEFAULT_VERIFY_MARKDOWN,
-        help="write the Markdown report here (default: %(default)s, untracked)",
-    )
+    _add_verify_parser(commands)
+    _add_audit_parser(commands)
 
     pr = commands.add_parser("pr", help="render the upstream pull request and prepare its branch")
     pr.add_argument("project", choices=PROJECTS)
@@ -228,6 +175,101 @@ def _add_port_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _registry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crate-index", default=CRATE_INDEX, help="sparse crate index URL")
     parser.add_argument("--pypi", default=PYPI_JSON, help="PyPI JSON API URL")
+
+
+def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    verify = commands.add_parser("verify", help="build both projects and measure the rollout")
+    verify.add_argument("--pyo3", help="pyo3 pin (default: newest)")
+    verify.add_argument("--maturin", help="maturin pin (default: newest)")
+    verify.add_argument(
+        "--frontend",
+        type=_csv(FRONTENDS),
+        default=list(FRONTENDS),
+        help="comma-separated frontends (default: %(default)s)",
+    )
+    verify.add_argument(
+        "--fixture",
+        type=_csv(FIXTURES),
+        default=list(FIXTURES),
+        help="comma-separated fixtures (default: %(default)s)",
+    )
+    verify.add_argument(
+        "--safety",
+        type=_scenarios,
+        default="all",
+        help="'all', 'none' or comma-separated scenarios: " + ", ".join(SCENARIOS),
+    )
+    verify.add_argument(
+        "--no-upstream-checks",
+        action="store_true",
+        help="skip rustfmt, clippy and the crates' own tests",
+    )
+    verify.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="interpreter the builds are based on (default: this one)",
+    )
+    verify.add_argument(
+        "--other-python", type=Path, help="a CPython of another minor version (default: searched)"
+    )
+    verify.add_argument(
+        "--ft-pair",
+        type=Path,
+        help="the CPython of --python's version with the other GIL setting, for the "
+        "free-threading scenario (default: searched on PATH)",
+    )
+    verify.add_argument(
+        "--real",
+        default="default",
+        help="real PyPI projects to audit: 'default' (" + ", ".join(REAL_PROJECTS) + "), "
+        "'none', or comma-separated names or NAME==VERSION",
+    )
+    verify.add_argument(
+        "--all-pins",
+        action="store_true",
+        help="every pinned pyo3 line with the newest maturin pin: one report per pair in the "
+        "directory of --json, plus summary.json and summary.md",
+    )
+    verify.add_argument(
+        "--json",
+        type=Path,
+        dest="json_path",
+        default=DEFAULT_VERIFY_JSON,
+        help="write the JSON report here (default: %(default)s, untracked)",
+    )
+    verify.add_argument(
+        "--markdown",
+        type=Path,
+        default=DEFAULT_VERIFY_MARKDOWN,
+        help="write the Markdown report here (default: %(default)s, untracked)",
+    )
+
+
+def _add_audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    audit = commands.add_parser(
+        "audit", help="what a maturin project recompiles when isolated, and what the series saves"
+    )
+    audit.add_argument("source", help="a project directory, or pypi:NAME[==VERSION] (the sdist)")
+    audit.add_argument(
+        "--frontend",
+        type=_csv(FRONTENDS),
+        default=list(FRONTENDS),
+        help="comma-separated frontends (default: %(default)s)",
+    )
+    audit.add_argument(
+        "--stock-only",
+        action="store_true",
+        help="only as published (any pyo3 version): why does the project recompile",
+    )
+    audit.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="interpreter the builds are based on (default: this one)",
+    )
+    audit.add_argument("--json", type=Path, dest="json_path", help="write the JSON result here")
+    audit.add_argument("--markdown", type=Path, help="write the Markdown result here")
 
 
 def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
@@ -334,6 +376,8 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
             python=args.python,
             other_python=other_python,
             ft_pair=args.ft_pair,
+            # the default real projects lock the newest pyo3 line; older lines audit none
+            real=tuple(real_specs(args.real)) if index == 1 else (),
         )
         report = verify(options, cache, reporter)
         write_json(report, json_path)
@@ -350,6 +394,29 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         raise VerificationFailed(
             f"{len(failures)} expectation(s) failed; first: {failures[0]}",
             hint="see the report for the evidence",
+        )
+    return 0
+
+
+def _run_audit(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    options = AuditOptions(
+        source=args.source,
+        frontends=args.frontend,
+        stock_only=args.stock_only,
+        python=args.python,
+        pyo3_pins=pins.for_project("pyo3"),
+        maturin=pins.select("maturin", None),
+    )
+    result = audit(options, cache, reporter)
+    if args.json_path:
+        write_audit_json(result, args.json_path)
+    if args.markdown:
+        write_audit_markdown(result, args.markdown)
+    print_audit(result, reporter)
+    if result.problems:
+        raise VerificationFailed(
+            f"{len(result.problems)} problem(s); first: {result.problems[0]}",
+            hint="the JSON result (--json) holds cargo's evidence",
         )
     return 0
 
@@ -474,6 +541,8 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
         return _run_check(args, pins, cache, reporter)
     if args.command == "verify":
         return _run_verify(args, pins, cache, reporter)
+    if args.command == "audit":
+        return _run_audit(args, pins, cache, reporter)
     if args.command == "proposal":
         return _run_proposal(args, reporter)
     if args.command == "pr":

@@ -70,6 +70,7 @@ def uv_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("verify")
     code, _reporter = _tools(
         "verify", "--frontend", "uv", "--fixture", "ext,downstream",
+        "--real", "none",  # tests/integration/test_audit.py audits a real project
         "--json", str(out / "report.json"), "--markdown", str(out / "report.md"),
     )  # fmt: skip
     report: dict[str, Any] = json.loads((out / "report.json").read_text())

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.audit.result import AuditResult
 from tools.outdir import write_atomic
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
@@ -27,6 +28,8 @@ class Report:
     started: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    real: list[AuditResult] = field(default_factory=list)
+    real_seconds: float = 0.0  # the real-projects phase, not counted in `seconds`
 
     @property
     def ok(self) -> bool:
@@ -34,6 +37,7 @@ class Report:
             all(c.ok for c in self.cells)
             and all(s.ok for s in self.safety)
             and all(u.ok for u in self.upstream_tests)
+            and all(r.ok for r in self.real)
         )
 
     def failures(self) -> list[str]:
@@ -47,10 +51,13 @@ class Report:
                    for s in self.safety if not s.ok]  # fmt: skip
         failed += [f"upstream {u.command}: {u.failed} failed" for u in self.upstream_tests
                    if not u.ok]  # fmt: skip
+        failed += [f"real project {r.project.name}: {problem}" for r in self.real
+                   for problem in r.problems]  # fmt: skip
         return failed
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["real"] = [result.to_json() for result in self.real]
         data["ok"] = self.ok
         return data
 

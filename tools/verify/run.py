@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.audit.real import REAL_FRONTENDS, audit_real_projects
+from tools.audit.run import AuditInputs
 from tools.cache import Cache
 from tools.gitops import Git
 from tools.pins import Pin, Pins
@@ -37,6 +39,7 @@ class VerifyOptions:
     python: Path
     other_python: Path | None
     ft_pair: Path | None = None
+    real: tuple[str, ...] = ()  # sources of the real projects to audit
 
 
 def find_other_python(python: Path, runner: Runner) -> Path | None:
@@ -114,6 +117,24 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
                                      runner, reporter)  # fmt: skip
         checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
                                       cache, runner, reporter)  # fmt: skip
+    seconds = round(time.monotonic() - start, 1)  # the real projects are a phase of their own
+    real = []
+    real_seconds = 0.0
+    if options.real:
+        reporter.step("real projects")
+        real_start = time.monotonic()
+        real = audit_real_projects(
+            options.real,
+            frontends=[f for f in options.frontends if f in REAL_FRONTENDS] or ["uv"],
+            python=options.python,
+            pyo3=options.pyo3,
+            maturin=options.maturin,
+            inputs=AuditInputs(maturin_wheels=wheels,
+                               patched_pyo3={options.pyo3.version: pyo3_trees.new}),
+            cache=cache,
+            reporter=reporter,
+        )  # fmt: skip
+        real_seconds = round(time.monotonic() - real_start, 1)
     return Report(
         pins={"pyo3": options.pyo3.version, "maturin": options.maturin.version},
         series={"pyo3": series_hash(options.pyo3), "maturin": series_hash(options.maturin)},
@@ -130,7 +151,9 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         upstream_tests=checks,
         environment=environment(runner, options),
         started=started.isoformat(),
-        seconds=round(time.monotonic() - start, 1),
+        seconds=seconds,
+        real=real,
+        real_seconds=real_seconds,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.audit.result import BUILD_COLUMNS, build_rows
 from tools.reporter import Reporter
 from tools.verify.report import Report
 
@@ -31,3 +32,10 @@ def print_summary(report: Report, reporter: Reporter) -> None:
             [[u.project, u.command, str(u.passed), str(u.failed), "ok" if u.ok else "FAILED"]
              for u in report.upstream_tests],
         )  # fmt: skip
+    for result in report.real:
+        reporter.table(
+            f"Real project {result.project.name} {result.project.version} "
+            f"(pyo3 {result.project.pyo3})",
+            BUILD_COLUMNS,
+            build_rows(result),
+        )

@@ -1,0 +1,173 @@
+"""Finding build scripts that run Python, and judging them against the series, on sources and
+build-script output written here in the shapes real crates use."""
+
+from __future__ import annotations
+
+from tools.audit.buildscripts import (
+    RunRecord,
+    ScriptUse,
+    judge_build_script,
+    output_uses,
+    rerun_envs,
+    scan_build_script,
+)
+
+# Reads pyo3's configuration for cfgs only (the shape of ormsgpack's and jiter's build.rs).
+CONFIG_ONLY = """
+fn main() {
+    pyo3_build_config::use_pyo3_cfgs();
+    let config = pyo3_build_config::get();
+    if config.is_free_threaded() {
+        println!("cargo::rustc-cfg=free_threaded");
+    }
+}
+"""
+
+# Runs the interpreter from PYO3_PYTHON and imports a build requirement (the cffi pattern).
+RUNS_CFFI = r"""
+use std::env;
+use std::process::Command;
+
+fn main() {
+    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg("import cffi\nimport os\nprint(cffi.__version__)")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+"""
+
+# Runs Python through get() with a script file of the crate.
+RUNS_SCRIPT_VIA_GET = """
+fn main() {
+    let config = pyo3_build_config::get();
+    let python = config.executable().unwrap();
+    std::process::Command::new(python).arg("generate.py").status().unwrap();
+}
+"""
+
+STDLIB_ONLY = """
+fn main() {
+    let config = pyo3_build_config::get();
+    config.run_python_script("import sysconfig\\nprint(sysconfig.get_platform())").unwrap();
+}
+"""
+
+OPT_IN = """
+fn main() {
+    let python = pyo3_build_config::build_env_interpreter().unwrap();
+    std::process::Command::new(python).args(["-c", "import numpy"]).status().unwrap();
+}
+"""
+
+
+def _runs(series_reran: bool | None, stock_reran: bool = True) -> list[RunRecord]:
+    runs = [RunRecord("stock", "uv", stock_reran, "/venv-b/bin/python")]
+    if series_reran is not None:
+        runs.append(RunRecord("series", "uv", series_reran, "/venv-a/bin/python"))
+    return runs
+
+
+def test_config_only_scripts_read_pyo3s_config_and_run_nothing() -> None:
+    use = scan_build_script(CONFIG_ONLY)
+    assert use == ScriptUse(calls_get=True)
+    assert use.touches_python
+    assert not use.depends_on_packages
+    assert use.interpreter() == "get().executable() (PYO3_PYTHON)"
+    assert judge_build_script(use, set(), _runs(series_reran=False)) == ""
+
+
+def test_running_python_that_imports_a_build_requirement() -> None:
+    use = scan_build_script(RUNS_CFFI)
+    assert use.runs_python
+    assert use.reads_pyo3_python
+    assert use.imports == ("cffi",)  # os is the standard library
+    assert use.depends_on_packages
+    assert use.describe() == ["runs Python", "imports cffi", "reads PYO3_PYTHON"]
+
+
+def test_a_named_script_is_read_when_present_and_unknown_otherwise() -> None:
+    unknown = scan_build_script(RUNS_SCRIPT_VIA_GET)
+    assert unknown.runs_python
+    assert unknown.calls_get
+    assert unknown.scripts == ("generate.py",)
+    assert unknown.depends_on_packages
+    known = scan_build_script(RUNS_SCRIPT_VIA_GET, {"generate.py": "from jinja2 import Template\n"})
+    assert known.imports == ("jinja2",)
+    assert known.scripts == ()
+    stdlib = scan_build_script(RUNS_SCRIPT_VIA_GET, {"generate.py": "import json\n"})
+    assert not stdlib.depends_on_packages
+
+
+def test_stdlib_only_python_is_not_flagged() -> None:
+    use = scan_build_script(STDLIB_ONLY)
+    assert use.runs_python
+    assert use.imports == ()
+    assert judge_build_script(use, set(), _runs(series_reran=False)) == ""
+
+
+def test_opt_in_is_recognised_and_never_flagged() -> None:
+    use = scan_build_script(OPT_IN)
+    assert use.opt_in
+    assert use.interpreter() == "build_env_interpreter() (PYO3_PYTHON)"
+    assert judge_build_script(use, set(), _runs(series_reran=False)) == ""
+
+
+def test_flagged_when_it_stopped_rerunning_with_the_series() -> None:
+    use = scan_build_script(RUNS_SCRIPT_VIA_GET)
+    flag = judge_build_script(use, {"PYO3_ENVIRONMENT_SIGNATURE"}, _runs(series_reran=False))
+    assert "did not rerun on a warm build with the series" in flag
+    assert "build_env_interpreter()" in flag
+
+
+def test_predicted_without_the_series() -> None:
+    use = scan_build_script(RUNS_SCRIPT_VIA_GET)
+    flag = judge_build_script(use, set(), _runs(series_reran=None))
+    assert "would no longer rerun with the series" in flag
+
+
+def test_not_flagged_when_it_tracks_pyo3_python_itself_or_reran() -> None:
+    use = scan_build_script(RUNS_CFFI)
+    assert judge_build_script(use, {"PYO3_PYTHON"}, _runs(series_reran=False)) == ""
+    assert judge_build_script(use, set(), _runs(series_reran=True)) == ""
+    tracked = scan_build_script(
+        RUNS_CFFI.replace(
+            "fn main() {", 'fn main() {\n    println!("cargo:rerun-if-env-changed=PYO3_PYTHON");'
+        )
+    )
+    assert tracked.tracks_pyo3_python
+
+
+def test_comments_do_not_count() -> None:
+    commented = (
+        "// TODO: move to pyo3_build_config::build_env_interpreter()\n"
+        "/* reads PYO3_PYTHON */\n" + RUNS_SCRIPT_VIA_GET
+    )
+    use = scan_build_script(commented)
+    assert not use.opt_in
+    assert not use.reads_pyo3_python
+    assert use.calls_get
+    kept = scan_build_script('fn main() { let url = "https://x/PYO3_PYTHON"; }')
+    assert kept.reads_pyo3_python
+
+
+def test_scripts_without_python_are_ignored() -> None:
+    use = scan_build_script('fn main() { std::process::Command::new("cc").status().unwrap(); }')
+    assert not use.touches_python
+
+
+def test_rerun_envs_from_build_script_output() -> None:
+    output = (
+        "cargo:rerun-if-env-changed=PYO3_PYTHON\n"
+        "cargo::rerun-if-env-changed=PYO3_BASE_PYTHON\n"
+        "cargo:rerun-if-changed=build.rs\n"
+        "cargo:warning=ran Python\n"
+    )
+    assert rerun_envs(output) == {"PYO3_PYTHON", "PYO3_BASE_PYTHON"}
+    assert output_uses(rerun_envs(output)) == [
+        "output: reruns when PYO3_PYTHON changes",
+        "output: reruns when PYO3_BASE_PYTHON changes",
+    ]
+    assert output_uses({"CC", "PATH"}) == []

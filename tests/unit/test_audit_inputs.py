@@ -1,0 +1,183 @@
+"""The audit's inputs: the pyo3 a Cargo.lock locks, the pin that serves it, the patch added to a
+copy of the manifest, the sdist picked from PyPI's JSON, and the module a wheel provides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.audit.lockfile import build_requirements, choose_pyo3_pin, locked_versions
+from tools.audit.patching import add_crates_io_patch
+from tools.audit.real import REAL_PROJECTS, real_specs
+from tools.audit.run import top_level_module
+from tools.audit.source import parse_pypi_spec, pick_sdist
+from tools.cli import main
+from tools.errors import ConfigError
+from tools.pins import load_pins
+from tools.reporter import RecordingReporter
+
+LOCK = """\
+version = 4
+
+[[package]]
+name = "pyo3"
+version = "{version}"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "pyo3-ffi"
+version = "{version}"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "1.0.228"
+"""
+
+TREE = Path("/cache/trees/pyo3-0.30.1-new")
+
+
+def test_locked_versions() -> None:
+    assert locked_versions(LOCK.format(version="0.30.1")) == {
+        "pyo3": ["0.30.1"],
+        "pyo3-ffi": ["0.30.1"],
+    }
+
+
+def test_the_pin_of_the_locked_version_serves_it() -> None:
+    pins = load_pins().for_project("pyo3")
+    pin = choose_pyo3_pin(locked_versions(LOCK.format(version="0.30.1")), pins)
+    assert pin.version == "0.30.1"
+
+
+def test_an_unserved_version_names_the_served_ones_and_tools_port() -> None:
+    pins = load_pins().for_project("pyo3")
+    with pytest.raises(ConfigError) as raised:
+        choose_pyo3_pin(locked_versions(LOCK.format(version="0.27.2")), pins)
+    assert str(raised.value) == (
+        "the project locks pyo3 0.27.2; the series serves pyo3 "
+        + ", ".join(p.version for p in pins)
+    )
+    assert raised.value.exit_code == 2
+    assert "tools port" in (raised.value.hint or "")
+    assert "--stock-only" in (raised.value.hint or "")
+
+
+def test_a_lock_without_pyo3_is_refused() -> None:
+    with pytest.raises(ConfigError, match="no pyo3 package"):
+        choose_pyo3_pin({}, load_pins().for_project("pyo3"))
+
+
+def test_patch_table_is_appended() -> None:
+    manifest = '[package]\nname = "x"\n\n[dependencies]\npyo3 = "0.30"\n'
+    patched = add_crates_io_patch(manifest, TREE, ["pyo3", "pyo3-ffi"])
+    assert patched.startswith(manifest)
+    assert patched.endswith(
+        "[patch.crates-io]\n"
+        'pyo3 = { path = "/cache/trees/pyo3-0.30.1-new" }\n'
+        'pyo3-ffi = { path = "/cache/trees/pyo3-0.30.1-new/pyo3-ffi" }\n'
+    )
+
+
+def test_an_existing_patch_table_is_extended() -> None:
+    manifest = '[patch.crates-io]\nserde = { path = "../serde" }\n\n[profile.release]\nlto = true\n'
+    patched = add_crates_io_patch(manifest, TREE, ["pyo3"])
+    lines = patched.splitlines()
+    assert lines.count("[patch.crates-io]") == 1
+    assert lines[2] == 'pyo3 = { path = "/cache/trees/pyo3-0.30.1-new" }'
+    assert 'serde = { path = "../serde" }' in lines
+    assert lines[-1] == "lto = true"
+
+
+def test_a_project_patching_pyo3_itself_is_refused() -> None:
+    manifest = '[patch.crates-io]\npyo3 = { git = "https://example.invalid/pyo3" }\n'
+    with pytest.raises(ConfigError, match="already patches pyo3"):
+        add_crates_io_patch(manifest, TREE, ["pyo3"])
+
+
+def test_build_requirements() -> None:
+    text = (
+        '[build-system]\nrequires = ["maturin>=1.9,<2", "cffi>=1.12"]\nbuild-backend = "maturin"\n'
+    )
+    requirements = build_requirements(text)
+    assert requirements.maturin is not None
+    assert requirements.maturin.specifier.contains("1.16.0")
+    assert requirements.others == ("cffi>=1.12",)
+    with pytest.raises(ConfigError, match="not maturin"):
+        build_requirements('[build-system]\nbuild-backend = "setuptools.build_meta"\n')
+
+
+def test_pypi_specs() -> None:
+    assert parse_pypi_spec("pypi:ormsgpack") == ("ormsgpack", None)
+    assert parse_pypi_spec("pypi:rpds-py==2026.9.1") == ("rpds-py", "2026.9.1")
+    assert parse_pypi_spec("./ormsgpack") is None
+    with pytest.raises(ConfigError):
+        parse_pypi_spec("pypi:bad name")
+
+
+def test_pick_sdist_resolves_relative_urls_and_keeps_the_sha256() -> None:
+    index = {
+        "info": {"version": "2.0"},
+        "releases": {
+            "1.0": [
+                {"packagetype": "bdist_wheel", "url": "x.whl", "digests": {"sha256": "0" * 64}},
+                {
+                    "packagetype": "sdist",
+                    "url": "../../packages/ab/demo-1.0.tar.gz",
+                    "digests": {"sha256": "a" * 64},
+                },
+            ],
+            "2.0": [],
+        },
+    }
+    artifact, version = pick_sdist(index, "demo", "1.0", "https://pypi.org/pypi/demo/json")
+    assert version == "1.0"
+    assert artifact.url == "https://pypi.org/packages/ab/demo-1.0.tar.gz"
+    assert artifact.sha256 == "a" * 64
+    with pytest.raises(ConfigError, match="no sdist"):
+        pick_sdist(index, "demo", None, "https://pypi.org/pypi/demo/json")
+    with pytest.raises(ConfigError, match="no release"):
+        pick_sdist(index, "demo", "3.0", "https://pypi.org/pypi/demo/json")
+
+
+def test_top_level_module() -> None:
+    names = ["ormsgpack-1.13.1.dist-info/METADATA", "ormsgpack/__init__.py",
+             "ormsgpack/ormsgpack.cpython-311-x86_64-linux-gnu.so"]  # fmt: skip
+    assert top_level_module(names) == "ormsgpack"
+    assert top_level_module(
+        ["demo.cpython-311-x86_64-linux-gnu.so", "demo-1.dist-info/RECORD"]
+    ) == ("demo")
+
+
+def test_cli_refuses_a_project_on_an_unserved_pyo3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n'
+        '[project]\nname = "demo"\nversion = "1.0"\n'
+    )
+    (project / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    (project / "Cargo.lock").write_text(LOCK.format(version="0.27.2"))
+    before = sorted(p.name for p in project.iterdir())
+    reporter = RecordingReporter()
+    code = main(["--cache-dir", str(tmp_path / "cache"), "audit", str(project)], reporter=reporter)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "the project locks pyo3 0.27.2; the series serves pyo3" in err
+    assert "tools port" in err
+    assert sorted(p.name for p in project.iterdir()) == before
+    assert reporter.commands == []
+
+
+def test_real_project_choices() -> None:
+    assert real_specs("none") == []
+    assert real_specs("default") == list(REAL_PROJECTS.values())
+    assert real_specs("ormsgpack, rpds-py==2026.9.1") == [
+        "pypi:ormsgpack==1.13.1",
+        "pypi:rpds-py==2026.9.1",
+    ]
+    with pytest.raises(ConfigError, match="unknown project 'nope'"):
+        real_specs("nope")

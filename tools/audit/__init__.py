@@ -1,0 +1,2 @@
+"""`tools audit`: what a maturin project recompiles under build isolation, and what the series
+saves it."""

@@ -1,0 +1,122 @@
+"""What a project's `Cargo.lock` and `pyproject.toml` say: the pyo3 crates it locks, where its
+cargo workspace is, and what its build needs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from tools.errors import ConfigError
+from tools.pins import Pin
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+PYO3_CRATES = ("pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend")
+_SKIPPED_DIRS = {"target", ".git", ".venv", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The cargo workspace of a project: where `Cargo.lock` is, next to its root manifest."""
+
+    root: Path
+    lock: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "Cargo.toml"
+
+
+def find_workspace(project: Path) -> Workspace:
+    """The shallowest `Cargo.lock` under the project (an sdist may keep its crates in a
+    subdirectory, as jiter does with `crates/`)."""
+    locks = [
+        path
+        for path in project.rglob("Cargo.lock")
+        if not _SKIPPED_DIRS.intersection(path.relative_to(project).parts)
+    ]
+    if not locks:
+        raise ConfigError(
+            f"{project} has no Cargo.lock",
+            hint="run `cargo generate-lockfile` in the project, or audit its sdist",
+        )
+    lock = min(locks, key=lambda path: (len(path.relative_to(project).parts), str(path)))
+    if not (lock.parent / "Cargo.toml").is_file():
+        raise ConfigError(f"{lock} has no Cargo.toml next to it")
+    return Workspace(lock.parent, lock)
+
+
+def locked_versions(lock_text: str, names: Sequence[str] = PYO3_CRATES) -> dict[str, list[str]]:
+    """The versions of the named packages a `Cargo.lock` holds (a lock may hold several)."""
+    try:
+        data = tomllib.loads(lock_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Cargo.lock is not valid TOML: {exc}") from exc
+    found: dict[str, list[str]] = {}
+    for package in data.get("package", []):
+        name, version = package.get("name"), package.get("version")
+        if name in names and isinstance(version, str):
+            found.setdefault(name, []).append(version)
+    return found
+
+
+def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin:
+    """The pin whose series serves the project's pyo3; a project is served only when it locks
+    exactly the pinned version, so stock and series build the same pyo3 code."""
+    versions = sorted(set(locked.get("pyo3", [])))
+    served = ", ".join(pin.version for pin in pins) or "none"
+    if not versions:
+        raise ConfigError(
+            "the project's Cargo.lock has no pyo3 package",
+            hint="tools audit measures pyo3 projects",
+        )
+    if len(versions) > 1:
+        raise ConfigError(f"the project's Cargo.lock holds several pyo3 versions: {versions}")
+    for pin in pins:
+        if pin.version == versions[0]:
+            return pin
+    raise ConfigError(
+        f"the project locks pyo3 {versions[0]}; the series serves pyo3 {served}",
+        hint="`tools port` carries the series to another pyo3 version; "
+        "`tools audit --stock-only` measures the project without the series",
+    )
+
+
+@dataclass(frozen=True)
+class BuildRequirements:
+    maturin: Requirement | None
+    others: tuple[str, ...]
+
+
+def build_requirements(pyproject_text: str) -> BuildRequirements:
+    """maturin's requirement and everything else `[build-system] requires` lists."""
+    try:
+        data: dict[str, Any] = tomllib.loads(pyproject_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from exc
+    system = data.get("build-system", {})
+    if system.get("build-backend") != "maturin":
+        raise ConfigError(
+            f"the project's build backend is {system.get('build-backend')!r}, not maturin",
+            hint="tools audit measures maturin projects",
+        )
+    maturin: Requirement | None = None
+    others: list[str] = []
+    for text in system.get("requires", []):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            raise ConfigError(f"pyproject.toml: bad build requirement {text!r}: {exc}") from exc
+        if requirement.name.lower() == "maturin":
+            maturin = requirement
+        else:
+            others.append(text)
+    return BuildRequirements(maturin, tuple(others))

@@ -1,0 +1,403 @@
+"""Runs an audit: the project as published and with the series, each built twice per frontend
+against one target dir (the second build in a fresh isolated environment, as a CI cache restore
+would), with cargo's own account of what the second build compiled and why."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from tools.audit.buildscripts import (
+    BuildScriptFinding,
+    RunRecord,
+    ScriptUse,
+    judge_build_script,
+    output_uses,
+    referenced_scripts,
+    rerun_envs,
+    scan_build_script,
+)
+from tools.audit.lockfile import (
+    PYO3_CRATES,
+    Workspace,
+    build_requirements,
+    choose_pyo3_pin,
+    find_workspace,
+    locked_versions,
+)
+from tools.audit.patching import add_crates_io_patch, copy_project
+from tools.audit.result import (
+    CONFIGURATIONS,
+    AuditBuild,
+    AuditProject,
+    AuditResult,
+    Configuration,
+    judge_audit,
+)
+from tools.audit.source import ProjectSource, resolve_source
+from tools.cache import Cache
+from tools.errors import CommandFailed, ConfigError
+from tools.gitops import Git
+from tools.pins import Pin
+from tools.reporter import Reporter
+from tools.runner import Runner
+from tools.verify.artifacts import Variant, maturin_wheels, series_hash, source_trees, wheelhouse
+from tools.verify.context import import_wheel
+from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel
+
+_VARIANT: dict[Configuration, Variant] = {"stock": "old", "series": "new"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditOptions:
+    source: str
+    frontends: Sequence[Frontend]
+    stock_only: bool
+    python: Path
+    pyo3_pins: tuple[Pin, ...]
+    maturin: Pin
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditInputs:
+    """What verify has already prepared and an audit can reuse."""
+
+    maturin_wheels: dict[Variant, Path]
+    patched_pyo3: dict[str, Path]  # pyo3 version -> tree with the series
+
+
+def top_level_module(names: Sequence[str]) -> str:
+    """The importable top-level name in a wheel's file list."""
+    for name in sorted(names, key=lambda n: (n.count("/"), n)):
+        first = name.split("/", 1)[0]
+        if first.endswith((".dist-info", ".data")):
+            continue
+        if "/" in name:
+            return first
+        if name.endswith((".so", ".pyd", ".py")):
+            return first.split(".", 1)[0]
+    raise ConfigError(f"the wheel holds no importable module: {', '.join(names[:5])}")
+
+
+def _cargo_metadata(runner: Runner, workspace: Workspace) -> dict[str, Any]:
+    """Resolves the workspace (updating the copy's Cargo.lock for a patch) and returns cargo's
+    description of every package, with the sources downloaded to the registry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET", "CARGO_LOG"))}
+    result = runner.run(
+        ["cargo", "metadata", "--format-version", "1", "--manifest-path", workspace.manifest],
+        cwd=workspace.root,
+        env=env,
+    )
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _prepare_copy(
+    *,
+    source: ProjectSource,
+    workspace: Workspace,
+    dest: Path,
+    patched: Path | None,
+    crates: Sequence[str],
+    runner: Runner,
+) -> tuple[Path, dict[str, Any]]:
+    project = copy_project(source.root, dest)
+    copy = Workspace(
+        project / workspace.root.relative_to(source.root),
+        project / workspace.lock.relative_to(source.root),
+    )
+    if patched is not None:
+        copy.manifest.write_text(add_crates_io_patch(copy.manifest.read_text(), patched, crates))
+    metadata = _cargo_metadata(runner, copy)
+    if patched is not None:
+        unused = [p["name"] for p in metadata["packages"] if p["name"] in crates and p["source"]]
+        if unused:
+            raise ConfigError(
+                f"cargo did not use the patched {', '.join(unused)} in {copy.manifest}",
+                hint="the project's pyo3 requirement may exclude the pinned version",
+            )
+    return project, metadata
+
+
+_BUILD_DIR = re.compile(r"(?P<package>.+)-[0-9a-f]{16}")
+
+
+def _script_outputs(target: Path) -> dict[str, Path]:
+    """The newest build-script `output` file of each package in a target dir."""
+    newest: dict[str, Path] = {}
+    for path in target.glob("**/build/*/output"):
+        match = _BUILD_DIR.fullmatch(path.parent.name)
+        if match is None:
+            continue
+        known = newest.get(match["package"])
+        if known is None or path.stat().st_mtime > known.stat().st_mtime:
+            newest[match["package"]] = path
+    return newest
+
+
+def _scripts(metadata: dict[str, Any]) -> list[tuple[str, str, ScriptUse]]:
+    """Every build script among the resolved packages (pyo3's own aside), classified."""
+    found = []
+    for package in metadata["packages"]:
+        if package["name"] in PYO3_CRATES:
+            continue
+        for target in package["targets"]:
+            if "custom-build" not in target["kind"]:
+                continue
+            script = Path(target["src_path"])
+            crate = Path(package["manifest_path"]).parent
+            files = [script] if script.parent == crate else sorted(script.parent.glob("*.rs"))
+            text = "\n".join(f.read_text(errors="replace") for f in files if f.is_file())
+            python = {
+                name: (crate / name).read_text(errors="replace")
+                for name in referenced_scripts(text)
+                if (crate / name).is_file()
+            }
+            found.append((package["name"], package["version"], scan_build_script(text, python)))
+    return found
+
+
+@dataclass
+class _Measured:
+    build: AuditBuild
+    target: Path
+    cold: BuildRun
+    warm_started: float
+
+
+def _build_pair(
+    *,
+    runner: Runner,
+    reporter: Reporter,
+    configuration: Configuration,
+    frontend: Frontend,
+    project: Path,
+    where: Path,
+    setup: BuildSetup,
+    python: Path,
+) -> _Measured:
+    label = f"{configuration} | {frontend}"
+    with reporter.progress(f"{label}: cold build"):
+        cold = build_wheel(runner, frontend, project, where / "dist-cold", setup)
+    warm_started = time.time()
+    with reporter.progress(f"{label}: warm build in a fresh isolated environment"):
+        warm = build_wheel(runner, frontend, project, where / "dist-warm", setup)
+    with zipfile.ZipFile(warm.wheel) as archive:
+        module = top_level_module(archive.namelist())
+    import_ok, detail = import_wheel(runner, warm.wheel, f"import {module}", python, where / "venv")
+    evidence = warm.evidence
+    rerun = [name for name, reasons in evidence.reasons.items()
+             if any(r.startswith("build script:") for r in reasons)]  # fmt: skip
+    build = AuditBuild(
+        configuration=configuration,
+        frontend=frontend,
+        cold_s=round(cold.seconds, 1),
+        warm_s=round(warm.seconds, 1),
+        compiled=list(evidence.compiled),
+        pyo3_compiled=[name for name in evidence.compiled if name in PYO3_CRATES],
+        reasons=evidence.reasons,
+        build_scripts_rerun=rerun,
+        python_cold=cold.evidence.maturin_env.get("PYO3_PYTHON", ""),
+        python_warm=evidence.maturin_env.get("PYO3_PYTHON", ""),
+        base_python_exported="PYO3_BASE_PYTHON" in evidence.maturin_env,
+        import_ok=import_ok,
+        import_detail=detail,
+        wheel=warm.wheel.name,
+    )
+    return _Measured(build, setup.target_dir, cold, warm_started)
+
+
+def _findings(
+    scripts: list[tuple[str, str, ScriptUse]], measured: list[_Measured]
+) -> list[BuildScriptFinding]:
+    findings = []
+    outputs = [_script_outputs(m.target) for m in measured]
+    for name, version, use in scripts:
+        runs: list[RunRecord] = []
+        registered: set[str] = set()
+        for m, found in zip(measured, outputs, strict=True):
+            output = found.get(name)
+            if output is None:
+                continue  # not built for this target (a dev- or platform-specific dependency)
+            registered |= rerun_envs(output.read_text(errors="replace"))
+            reran = name in m.build.build_scripts_rerun or output.stat().st_mtime >= m.warm_started
+            python = m.build.python_warm if reran else m.build.python_cold
+            runs.append(RunRecord(m.build.configuration, m.build.frontend, reran, python))
+        uses = use.describe() + output_uses(registered)
+        if not runs or not uses:
+            continue  # not built, or nothing to do with Python
+        finding = BuildScriptFinding(name, version, uses, use.interpreter(), runs)
+        finding.flag = judge_build_script(use, registered, runs)
+        findings.append(finding)
+    return findings
+
+
+def _in_wheelhouse(house: Path, requirement: str) -> bool:
+    """Whether the wheelhouse already has a wheel of the required project (the verify
+    wheelhouse carries the build-time-only package of the downstream fixtures)."""
+    name = canonicalize_name(Requirement(requirement).name).replace("-", "_")
+    return any(
+        canonicalize_name(w.name.split("-", 1)[0]).replace("-", "_") == name
+        for w in house.glob("*.whl")
+    )
+
+
+def _wheelhouses(
+    *,
+    options: AuditOptions,
+    configurations: Sequence[Configuration],
+    wheels: dict[Variant, Path],
+    pyproject: str,
+    work: Path,
+    runner: Runner,
+) -> dict[Configuration, Path]:
+    requirements = build_requirements(pyproject)
+    fits = requirements.maturin is None or requirements.maturin.specifier.contains(
+        Version(options.maturin.version), prereleases=True
+    )
+    houses: dict[Configuration, Path] = {}
+    for configuration in configurations:
+        house = work / f"wheelhouse-{configuration}"
+        extra = list(requirements.others)
+        if fits:
+            wheelhouse(house, wheels[_VARIANT[configuration]])
+        elif configuration == "stock":
+            # --stock-only: the maturin the project asks for, as published on PyPI.
+            wheelhouse(house, wheels["old"])
+            (house / wheels["old"].name).unlink()
+            extra.append(str(requirements.maturin))
+        else:
+            raise ConfigError(
+                f"the project requires {requirements.maturin}; the maturin series serves "
+                f"{options.maturin.version}",
+                hint="`tools audit --stock-only` measures the project as published",
+            )
+        extra = [r for r in extra if not _in_wheelhouse(house, r)]
+        if extra:
+            runner.run([options.python, "-m", "pip", "download", "--quiet", "--only-binary",
+                        ":all:", "--dest", house, *extra])  # fmt: skip
+        houses[configuration] = house
+    return houses
+
+
+def audit(
+    options: AuditOptions,
+    cache: Cache,
+    reporter: Reporter,
+    inputs: AuditInputs | None = None,
+) -> AuditResult:
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    start = time.monotonic()
+    runner = Runner(reporter)
+    reporter.step(f"resolving {options.source}")
+    source = resolve_source(options.source, cache, reporter)
+    workspace = find_workspace(source.root)
+    lock_text = workspace.lock.read_text()
+    locked = locked_versions(lock_text)
+    pyo3_locked = ", ".join(sorted(set(locked.get("pyo3", [])))) or "none"
+    reporter.info(f"{source.name} {source.version} locks pyo3 {pyo3_locked}")
+    configurations: tuple[Configuration, ...] = ("stock",) if options.stock_only else CONFIGURATIONS
+    pin = None if options.stock_only else choose_pyo3_pin(locked, options.pyo3_pins)
+
+    git = Git(runner)
+    if inputs is None:
+        reporter.step("preparing maturin (and pyo3) without and with the series")
+        trees = source_trees(options.maturin, cache, git, reporter)
+        wheels = maturin_wheels(options.maturin, trees, cache, runner, reporter)
+        trees_by_version = {}
+        if pin is not None:
+            trees_by_version[pin.version] = source_trees(pin, cache, git, reporter).new
+        inputs = AuditInputs(maturin_wheels=wheels, patched_pyo3=trees_by_version)
+    work = cache.builds / "audit" / "work" / f"{source.name}-{source.version}"
+    houses = _wheelhouses(
+        options=options,
+        configurations=configurations,
+        wheels=inputs.maturin_wheels,
+        pyproject=(source.root / "pyproject.toml").read_text(),
+        work=work,
+        runner=runner,
+    )
+
+    copies: dict[Configuration, Path] = {}
+    metadata: dict[str, Any] = {}
+    for configuration in configurations:
+        patched = (
+            None if pin is None or configuration == "stock" else inputs.patched_pyo3[pin.version]
+        )
+        with reporter.progress(f"{configuration}: copying the project and resolving its crates"):
+            copies[configuration], data = _prepare_copy(
+                source=source,
+                workspace=workspace,
+                dest=work / configuration / "project",
+                patched=patched,
+                crates=[c for c in PYO3_CRATES if c in locked],
+                runner=runner,
+            )
+        metadata = metadata or data
+
+    measured: list[_Measured] = []
+    total = len(options.frontends) * len(configurations)
+    for frontend in options.frontends:
+        for configuration in configurations:
+            reporter.step(f"build pair {len(measured) + 1}/{total}: {configuration} | {frontend}")
+            where = work / configuration / frontend
+            for stale in ("target", "dist-cold", "dist-warm", "venv"):
+                _remove(where / stale)
+            setup = BuildSetup(wheelhouse=houses[configuration], target_dir=where / "target",
+                               python=options.python, extra_env={})  # fmt: skip
+            pair = _build_pair(
+                runner=runner,
+                reporter=reporter,
+                configuration=configuration,
+                frontend=frontend,
+                project=copies[configuration],
+                where=where,
+                setup=setup,
+                python=options.python,
+            )
+            measured.append(pair)
+
+    result = AuditResult(
+        project=AuditProject(
+            name=source.name,
+            version=source.version,
+            source=source.spec,
+            origin=source.origin,
+            sha256=source.sha256,
+            pyo3=pyo3_locked,
+            packages=lock_text.count("[[package]]"),
+        ),
+        series={}
+        if pin is None
+        else {
+            "pyo3": f"{pin.version} + {len(pin.patches)} patches ({series_hash(pin)})",
+            "maturin": f"{options.maturin.version} + {len(options.maturin.patches)} patches "
+            f"({series_hash(options.maturin)})",
+        },
+        builds=[m.build for m in measured],
+        build_scripts=_findings(_scripts(metadata), measured),
+        started=started.isoformat(),
+        seconds=round(time.monotonic() - start, 1),
+    )
+    result.problems = judge_audit(result)
+    return result
+
+
+def _remove(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+    if path.exists():
+        raise CommandFailed(f"could not remove {path}")
