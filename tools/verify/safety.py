@@ -251,6 +251,35 @@ class Measure:
         return self._observe([("first", first), ("second", second)], imported,
                              PYO3_BASE_PYTHON=str(right))  # fmt: skip
 
+    def alternative_env_dir(self) -> Observation:
+        """Stock maturin and pyo3, `python -m build --env-dir DIR`: pypa/build (>= 1.5.1) puts the
+        isolated environment at a fixed path, so PYO3_PYTHON is the same on every build."""
+        where = self._where("alternative-env-dir")
+        fixture = self._fixture(where, "old")
+        setup = self.ctx.setup("old", where / "target")
+        env_dir = where / "build-env"
+        runs = []
+        for label in ("first", "second"):
+            shutil.rmtree(env_dir, ignore_errors=True)  # it must be empty, and build removes it
+            runs.append((label, build_wheel(self.ctx.runner, "build", fixture.project,
+                                            where / label, setup,
+                                            extra_args=("--env-dir", str(env_dir)))))  # fmt: skip
+        imported = self._import(runs[-1][1], fixture, where / "check")
+        return self._observe(runs, imported, **{"env dir": str(env_dir)})
+
+    def alternative_no_isolation(self) -> Observation:
+        """Stock maturin and pyo3, `pip wheel --no-build-isolation` from one venv that has the
+        build requirements: the interpreter path never changes, and neither does isolation's
+        absence (the project's requirements are whatever that venv has)."""
+        where = self._where("alternative-no-isolation")
+        fixture = self._fixture(where, "old")
+        setup = self.ctx.setup("old", where / "target")
+        venv_python = self._venv(where / "venv", "old")
+        first = self._pip_in(venv_python, fixture, setup, where / "first")
+        second = self._pip_in(venv_python, fixture, setup, where / "second")
+        imported = self._import(second, fixture, where / "check")
+        return self._observe([("first", first), ("second", second)], imported)
+
     def base_reinstalled(self) -> Observation:
         where = self._where("base-reinstalled")
         original = self.base_of(self.ctx.python)
@@ -374,6 +403,15 @@ _ALL: list[Scenario] = [
              "from source, a plain copy)",
              "cached, cached, then one rebuild", Measure.base_reinstalled,
              verdicts.base_reinstalled),
+    Scenario("alternative-env-dir",
+             "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
+             "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "
+             "invocation and one frontend only",
+             "cached", Measure.alternative_env_dir, verdicts.stays_cached),
+    Scenario("alternative-no-isolation",
+             "alternative, no series (maturin old, pyo3 old): `pip wheel --no-build-isolation` "
+             "from one venv holding the build requirements; gives up build isolation",
+             "cached", Measure.alternative_no_isolation, verdicts.stays_cached),
     *PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
 ]  # fmt: skip
 
