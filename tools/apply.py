@@ -209,6 +209,36 @@ def _check_branch(repo: Repo, dest: Path, branch: str, base: str, tip: str) -> N
     )
 
 
+def install_branch(
+    scratch: Path,
+    dest: Path,
+    *,
+    branch: str,
+    base: str,
+    tip: str,
+    touched: frozenset[str],
+    git: Git,
+) -> Outcome:
+    """Puts `branch` (base..tip, prepared in the scratch repository) into dest: the scratch
+    repository becomes dest when dest is new, else dest fetches the branch; never over work of
+    the user's (see `_check_destination`)."""
+    outcome = _check_destination(dest, branch, base, tip, touched)
+    if outcome == "created":
+        if dest.exists():
+            dest.rmdir()
+        # A rename where both are on one file system; a copy where the scratch is elsewhere.
+        shutil.move(scratch, dest)
+    elif outcome in ("applied", "reapplied"):
+        git(dest, "fetch", "--quiet", "--no-tags", "--", scratch, branch)
+        try:
+            git(dest, "checkout", "--quiet", "-B", branch, tip, "--")
+        except CommandFailed as exc:
+            raise DestinationRefused(
+                f"git refused to update {dest}: {exc}; nothing was changed"
+            ) from exc
+    return outcome
+
+
 def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Reporter) -> ApplyResult:
     pin = options.pin
     branch = options.branch or pin.branch
@@ -222,19 +252,8 @@ def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Report
         prepared = _apply_in_scratch(
             options, base, branch, scratch / "repo", git=git, reporter=reporter
         )
-        outcome = _check_destination(dest, branch, base.commit, prepared.tip, prepared.touched)
-        if outcome == "created":
-            if dest.exists():
-                dest.rmdir()
-            (scratch / "repo").replace(dest)
-        elif outcome in ("applied", "reapplied"):
-            git(dest, "fetch", "--quiet", "--no-tags", "--", scratch / "repo", branch)
-            try:
-                git(dest, "checkout", "--quiet", "-B", branch, prepared.tip, "--")
-            except CommandFailed as exc:
-                raise DestinationRefused(
-                    f"git refused to update {dest}: {exc}; nothing was changed"
-                ) from exc
+        outcome = install_branch(scratch / "repo", dest, branch=branch, base=base.commit,
+                                 tip=prepared.tip, touched=prepared.touched, git=git)  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return ApplyResult(

@@ -54,21 +54,47 @@ class Conflict:
         return f"{self.patch}: {self.path}, {self.hunk}"
 
 
-class PortConflict(ApplyFailed):
-    """A patch did not merge; the scratch checkout holds the conflict for a person."""
+def describe_conflicts(conflicts: list[Conflict]) -> str:
+    """The first conflict, and how many more there are."""
+    more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+    return conflicts[0].describe() + more
 
-    def __init__(self, conflicts: list[Conflict], repo: Path, range_diff: str) -> None:
-        first = conflicts[0]
-        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-        super().__init__(
-            f"the port stopped at a conflict: {first.describe()}{more}; nothing was written "
-            "under patches/",
-            hint=f"resolve the conflict markers in {repo}, `git add` the files, then run "
-            "`tools port --continue` (or `tools port --abort`)",
-        )
+
+class ReplayConflict(ApplyFailed):
+    """Replaying the series stopped at a conflict: the conflicts and the range-diff so far."""
+
+    def __init__(
+        self, message: str, *, hint: str, conflicts: list[Conflict], repo: Path, range_diff: str
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.conflicts = conflicts
         self.repo = repo
         self.range_diff = range_diff
+
+
+class PortConflict(ReplayConflict):
+    """A patch did not merge; the scratch checkout holds the conflict for a person."""
+
+    def __init__(self, conflicts: list[Conflict], repo: Path, range_diff: str) -> None:
+        super().__init__(
+            f"the port stopped at a conflict: {describe_conflicts(conflicts)}; nothing was "
+            "written under patches/",
+            hint=f"resolve the conflict markers in {repo}, `git add` the files, then run "
+            "`tools port --continue` (or `tools port --abort`)",
+            conflicts=conflicts,
+            repo=repo,
+            range_diff=range_diff,
+        )
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What `git am -3` made of one patch: the new HEAD (the old one when upstream already has
+    the change), whether it needed the three-way merge, or the conflicts that stopped it."""
+
+    head: str
+    three_way: bool
+    conflicts: list[Conflict]
 
 
 @dataclass(frozen=True)
@@ -189,7 +215,7 @@ def start_port(
     }
     repo = work / "repo"
     shutil.rmtree(repo, ignore_errors=True)
-    old_tip = _prepare_scratch(
+    old_tip = prepare_scratch(
         repo, (old_base, new_base), series_copy, old, excludes=excludes, git=git
     )
     state = _State(
@@ -213,7 +239,7 @@ def start_port(
     return _replay(work, state, git, reporter)
 
 
-def _prepare_scratch(
+def prepare_scratch(
     repo: Path, bases: tuple[Base, Base], series: Path, old: Pin, *, excludes: list[str], git: Git
 ) -> str:
     """A repository with the old series applied on the old base, checked out at the new base."""
@@ -286,21 +312,52 @@ def _unmerged(repo: Path, git: Git) -> list[str]:
     return sorted(set(listed.split()))
 
 
-def _range_diff(work: Path, state: _State, git: Git) -> str:
+def range_diff(repo: Path, old_range: str, new_range: str, git: Git) -> str:
     """`git range-diff` of the old and the new series; git refuses an empty range, so while
     no patch is in yet the old commits are listed as removed in its own format."""
-    repo = work / "repo"
-    old_range, new_range = f"{state.old_base}..{state.old_tip}", f"{state.new_base}..HEAD"
     if git(repo, "rev-list", "--count", new_range).stdout.strip() == "0":
         log = git(repo, "log", "--reverse", "--format=%h %s", old_range).stdout.splitlines()
-        text = "".join(
+        return "".join(
             f"{i}:  {line.split(' ', 1)[0]} < -:  ------- {line.split(' ', 1)[-1]}\n"
             for i, line in enumerate(log, start=1)
         )
-    else:
-        text = git(repo, "range-diff", "--no-color", old_range, new_range).stdout
+    return git(repo, "range-diff", "--no-color", old_range, new_range).stdout
+
+
+def _range_diff(work: Path, state: _State, git: Git) -> str:
+    old_range, new_range = f"{state.old_base}..{state.old_tip}", f"{state.new_base}..HEAD"
+    text = range_diff(work / "repo", old_range, new_range, git)
     (work / "range-diff.txt").write_text(text)
     return text
+
+
+def replay_patch(repo: Path, patch_path: Path, excludes: list[str], git: Git) -> Replayed:
+    """Applies one patch on HEAD with `git am -3`; on a conflict the `git am` is left stopped
+    with the markers in the files."""
+    before = git(repo, "rev-parse", "HEAD").stdout.strip()
+    failing = _failed_hunks(repo, patch_path, excludes, git)
+    result = git(
+        repo,
+        "am",
+        "--quiet",
+        "-3",
+        "--committer-date-is-author-date",
+        *excludes,
+        patch_path,
+        check=False,
+    )
+    if result.returncode == 0:
+        after = git(repo, "rev-parse", "HEAD").stdout.strip()
+        return Replayed(after, bool(failing), [])
+    name = patch_path.name
+    unmerged = _unmerged(repo, git)
+    conflicts = [c for c in failing if c.path in unmerged or not unmerged]
+    named = {c.path for c in conflicts}
+    conflicts += [Conflict(name, p, "three-way merge conflict") for p in unmerged if p not in named]
+    if not conflicts:
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["git am"]
+        conflicts = [Conflict(name, "(patch)", last[0])]
+    return Replayed(before, bool(failing), conflicts)
 
 
 def _replay(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResult:
@@ -317,34 +374,15 @@ def _replay(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResu
             )
             continue
         before = git(repo, "rev-parse", "HEAD").stdout.strip()
-        failing = _failed_hunks(repo, series / name, state.excludes, git)
-        result = git(
-            repo,
-            "am",
-            "--quiet",
-            "-3",
-            "--committer-date-is-author-date",
-            *state.excludes,
-            series / name,
-            check=False,
-        )
-        if result.returncode != 0:
-            unmerged = _unmerged(repo, git)
-            conflicts = [c for c in failing if c.path in unmerged or not unmerged]
-            named = {c.path for c in conflicts}
-            conflicts += [
-                Conflict(name, p, "three-way merge conflict") for p in unmerged if p not in named
-            ]
-            if not conflicts:
-                last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["git am"]
-                conflicts = [Conflict(name, "(patch)", last[0])]
+        replayed = replay_patch(repo, series / name, state.excludes, git)
+        if replayed.conflicts:
             state.current, state.before_current = name, before
-            state.conflicts = sorted({c.path for c in conflicts})
+            state.conflicts = sorted({c.path for c in replayed.conflicts})
             state.save(work)
-            raise PortConflict(conflicts, repo, _range_diff(work, state, git))
-        after = git(repo, "rev-parse", "HEAD").stdout.strip()
+            raise PortConflict(replayed.conflicts, repo, _range_diff(work, state, git))
+        after = replayed.head
         state.done[name] = _DROPPED if after == before else after
-        how = "merged three-way" if failing else "applied"
+        how = "merged three-way" if replayed.three_way else "applied"
         reporter.info(f"{name}: " + ("already upstream, dropped" if after == before else how))
         state.save(work)
     return _export(work, state, git, reporter)
