@@ -36,8 +36,17 @@ from tools.gitops import Git
 from tools.gitvalues import check_branch, check_tag, check_url
 from tools.outdated import as_json, outdated, query, rows
 from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
-from tools.port import PortConflict, PortOptions, PortResult, abort_port, continue_port, start_port
+from tools.port import (
+    PortConflict,
+    PortOptions,
+    PortResult,
+    ReplayConflict,
+    abort_port,
+    continue_port,
+    start_port,
+)
 from tools.pr import PrOptions, create_pr
+from tools.pr_branch import DEFAULT_ONTO
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
 from tools.registry import CRATE_INDEX, PYPI_JSON, Registries, fetch_text
 from tools.reporter import Reporter, TerminalReporter, print_error
@@ -107,7 +116,18 @@ def _parser() -> argparse.ArgumentParser:
         "--source",
         choices=("git", "registry"),
         default="git",
-        help="base of the branch (default: %(default)s, the pinned tag)",
+        help="base of the branch (default: %(default)s: upstream's --onto; registry: the "
+        "release as published, not on main)",
+    )
+    pr.add_argument(
+        "--onto",
+        help=f"with --source git, the upstream ref the series is replayed onto (default: "
+        f"{DEFAULT_ONTO})",
+    )
+    pr.add_argument(
+        "--as-comment",
+        action="store_true",
+        help="write comment.md for the existing upstream thread instead of a new PR's body",
     )
     pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
     _allow_any_url(pr)
@@ -423,6 +443,10 @@ def _run_audit(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
 
 def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
     _check_git_values(args)
+    if args.onto is not None:
+        if args.source == "registry":
+            raise ConfigError("--onto needs --source git: a registry base is the release itself")
+        check_tag(args.onto, source="--onto")
     pin = pins.select(args.project, args.pin_version)
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(
@@ -436,15 +460,35 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         source=args.source,
         git_url=args.git_url,
         allow_unverified=args.allow_unverified,
+        onto=args.onto or DEFAULT_ONTO,
+        as_comment=args.as_comment,
         force=args.force,
     )
-    result = create_pr(options, cache, Git(Runner(reporter)), reporter)
+    try:
+        result = create_pr(options, cache, Git(Runner(reporter)), reporter)
+    except ReplayConflict as exc:
+        _report_conflict(exc, reporter)
+        raise
     if result.unverified:
         reporter.warn("rendered as UNVERIFIED: " + "; ".join(result.unverified))
-    reporter.step(f"branch {result.branch} is ready in {result.checkout}; to open the PR:")
+    base = result.base
+    where = f"{base.ref} at {base.short}"
+    if base.differs:
+        where += f" (the evidence was measured on {base.measured_ref} at {base.measured_short})"
+    reporter.step(f"branch {result.branch} is ready in {result.checkout}, on {where}")
+    for note in result.notes:
+        reporter.warn(note)
+    reporter.step("to open the PR:" if not args.as_comment else "to post the comment:")
     for command in result.commands:
         print(command)
     return 0
+
+
+def _report_conflict(exc: ReplayConflict, reporter: Reporter) -> None:
+    """The range-diff so far and each conflict, as `port` and `pr` both report them."""
+    print(exc.range_diff, end="")
+    for conflict in exc.conflicts:
+        reporter.warn(f"conflict: {conflict.describe()}")
 
 
 def _report_port(result: PortResult, reporter: Reporter) -> None:
@@ -484,9 +528,7 @@ def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int
             )
             result = start_port(options, args.pins, cache, git, reporter=reporter, fetch=fetch_text)
     except PortConflict as exc:
-        print(exc.range_diff, end="")
-        for conflict in exc.conflicts:
-            reporter.warn(f"conflict: {conflict.describe()}")
+        _report_conflict(exc, reporter)
         reporter.step(f"the scratch checkout with the conflict markers: {exc.repo}")
         reporter.step(f"range-diff so far saved to {work.absolute() / 'range-diff.txt'}")
         raise

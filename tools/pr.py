@@ -1,24 +1,28 @@
 """`tools pr`: the upstream pull request, rendered from the series and the verify report.
 
-Writes `title.txt` and `body.md`, prepares the series as commits on a branch of a checkout of
-the pinned tag, and prints the exact `git push` and `gh pr create` commands (or pushes the
+Prepares the series as commits on a branch on upstream's default branch as it is now (see
+`tools.pr_branch`), writes `title.txt` and `body.md` (or, with `--as-comment`, `comment.md` for
+the existing upstream thread), and prints the exact `git push` and `gh` commands (or pushes the
 branch to `--remote`). A report that is missing, failed, or was made for other pins or another
 series is refused unless `--allow-unverified`, which marks the body as unverified at the top.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.apply import ApplyOptions, apply_series
+from tools import markdown
 from tools.cache import Cache
 from tools.errors import ConfigError
 from tools.gitops import Git
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
+from tools.pr_branch import DEFAULT_ONTO, BranchBase, prepare_branch
 from tools.reportdata import load_report
 from tools.reporter import Reporter
 from tools.series import load_series
@@ -28,6 +32,15 @@ from tools.verify.artifacts import series_hash
 from tools.verify.report import report_frontends
 
 UPSTREAM_REPOS = {"pyo3": "PyO3/pyo3", "maturin": "PyO3/maturin"}
+# Where `--as-comment` offers the series: the open pyo3 pull request for the pyo3 half, the
+# issue for the maturin half (its own pull request, PyO3/maturin#3216, is superseded).
+COMMENT_THREADS: dict[str, tuple[str, str, int]] = {
+    "pyo3": ("PyO3/pyo3", "pr", 6114),
+    "maturin": ("PyO3/pyo3", "issue", 6113),
+}
+# Stands in the comment for the pushed branch's URL until the person submitting fills it in.
+BRANCH_PLACEHOLDER = "PUSHED-BRANCH-URL"
+_GITHUB = re.compile(r"https://github\.com/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,17 +55,20 @@ class PrOptions:
     source: SourceKind
     git_url: str | None
     allow_unverified: bool
+    onto: str = DEFAULT_ONTO
+    as_comment: bool = False
     force: bool = False
 
 
 @dataclass(frozen=True)
 class PrResult:
-    title: Path
-    body: Path
+    files: list[Path]
     checkout: Path
     branch: str
+    base: BranchBase
     commands: list[str]
     unverified: list[str]
+    notes: list[str]
 
 
 def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
@@ -74,21 +90,52 @@ def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
     return problems
 
 
-def render(
-    pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str]
-) -> tuple[str, str]:
-    patches = load_series(pin)
-    values = {
+def _values(
+    pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str], base: BranchBase
+) -> dict[str, Any]:
+    return {
         "pin": pin,
         "sibling": sibling,
         "report": report,
-        "patches": patches,
+        "patches": load_series(pin),
         "unverified": unverified,
         "frontends": report_frontends(report),
+        "base": base,
     }
+
+
+def render(
+    pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str], *, base: BranchBase
+) -> tuple[str, str]:
+    values = _values(pin, sibling, report, unverified, base)
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
+
+
+def branch_link(remote: str | None, branch: str) -> markdown.Trusted:
+    """Where the pushed branch can be seen: a GitHub link, the remote as given, or the
+    placeholder the person submitting replaces."""
+    if remote is None:
+        return markdown.Trusted(BRANCH_PLACEHOLDER)
+    if match := _GITHUB.fullmatch(remote):
+        url = f"https://github.com/{match['repo']}/tree/{urllib.parse.quote(branch)}"
+        return markdown.Trusted(f"[{markdown.text(match['repo'])}:{markdown.text(branch)}]({url})")
+    return markdown.Trusted(f"{markdown.code(branch)} of {markdown.code(remote)}")
+
+
+def render_comment(
+    pin: Pin,
+    sibling: Pin,
+    report: dict[str, Any],
+    unverified: list[str],
+    *,
+    base: BranchBase,
+    link: markdown.Trusted,
+) -> str:
+    """The comment for the existing upstream thread that offers the series (`--as-comment`)."""
+    values = _values(pin, sibling, report, unverified, base)
+    return render_template(f"pr-{pin.project}-comment.md.j2", link=link, **values)
 
 
 def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) -> PrResult:
@@ -103,31 +150,49 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             f"{options.report}: refusing to render: {'; '.join(problems)}",
             hint="run `tools verify` for these pins, or pass --allow-unverified",
         )
-    title, body = render(options.pin, options.sibling, report, problems)
     out = options.out.absolute()
     checkout = options.checkout.absolute()
     managed = frozenset({checkout.name} if checkout.parent == out else ())
     check_out_dir(out, allowed=managed, force=options.force)
-    title_path, body_path = out / "title.txt", out / "body.md"
 
     # Every step that can fail runs before anything is written to --out.
-    applied = apply_series(
-        ApplyOptions(pin=options.pin, source=options.source, dest=options.checkout,
-                     git_url=options.git_url, branch=options.branch),
-        cache, git, reporter,
+    prepared = prepare_branch(
+        options.pin, source=options.source, onto=options.onto, dest=options.checkout,
+        branch=options.branch, git_url=options.git_url, cache=cache, git=git, reporter=reporter,
     )  # fmt: skip
-    repo = UPSTREAM_REPOS[options.pin.project]
     if options.remote:
-        git(applied.dest, "push", "--quiet", "--", options.remote,
-            f"refs/heads/{applied.branch}:refs/heads/{applied.branch}")  # fmt: skip
-        reporter.step(f"pushed {applied.branch} to {options.remote}")
-    write_files(out, {title_path.name: title + "\n", body_path.name: body})
-    reporter.step(f"wrote {title_path} and {body_path}")
+        git(prepared.dest, "push", "--quiet", "--", options.remote,
+            f"refs/heads/{prepared.branch}:refs/heads/{prepared.branch}")  # fmt: skip
+        reporter.step(f"pushed {prepared.branch} to {options.remote}")
     push_to = options.remote or "<your fork's URL>"
-    commands = [
-        shlex.join(["git", "-C", str(applied.dest), "push", push_to, applied.branch]),
-        shlex.join(["gh", "pr", "create", "--repo", repo, "--base", "main",
-                    "--head", f"<your-user>:{applied.branch}", "--title", title,
-                    "--body-file", str(body_path)]),
-    ]  # fmt: skip
-    return PrResult(title_path, body_path, applied.dest, applied.branch, commands, problems)
+    commands = [shlex.join(["git", "-C", str(prepared.dest), "push", push_to, prepared.branch])]
+    notes: list[str] = []
+    if options.as_comment:
+        link = branch_link(options.remote, prepared.branch)
+        comment = render_comment(options.pin, options.sibling, report, problems,
+                                 base=prepared.base, link=link)  # fmt: skip
+        files = write_files(out, {"comment.md": comment})
+        repo, kind, number = COMMENT_THREADS[options.pin.project]
+        commands.append(shlex.join(["gh", kind, "comment", str(number), "--repo", repo,
+                                    "--body-file", str(files[0])]))  # fmt: skip
+        if options.remote is None:
+            notes.append(
+                f"after pushing, replace {BRANCH_PLACEHOLDER} in {files[0]} with the URL of "
+                "the pushed branch"
+            )
+    else:
+        title, body = render(options.pin, options.sibling, report, problems, base=prepared.base)
+        files = write_files(out, {"title.txt": title + "\n", "body.md": body})
+        commands.append(shlex.join([
+            "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],
+            "--base", prepared.pr_base, "--head", f"<your-user>:{prepared.branch}",
+            "--title", title, "--body-file", str(files[1]),
+        ]))  # fmt: skip
+    reporter.step("wrote " + " and ".join(str(f) for f in files))
+    if prepared.base.source == "registry":
+        notes.append(
+            "the branch is on the release as published, not on upstream's "
+            f"{DEFAULT_ONTO}: prepare it with --source git before opening the pull request"
+        )
+    return PrResult(files, prepared.dest, prepared.branch, prepared.base, commands, problems,
+                    notes)  # fmt: skip

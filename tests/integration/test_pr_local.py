@@ -10,7 +10,9 @@ import git
 import pytest
 
 from tests.conftest import RunTools
+from tests.port_fixture import IMPL_1_0_2, LIB_MAIN, advance_main, releases
 from tests.upstream_fixture import FakeUpstream
+from tests.upstream_fixture import git as run_git
 from tools.pins import load_pins
 from tools.verify.artifacts import series_hash
 
@@ -143,3 +145,153 @@ def test_not_a_report(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
                        pins=pins)  # fmt: skip
     assert result.code == 2
     assert "not a verify report (no `pins`)" in result.stderr
+
+
+def _port_to_1_0_1(run_tools: RunTools, upstream: FakeUpstream, pins: Path, tmp_path: Path) -> None:
+    """Pins 1.0.1, whose tag sits on the release branch off main, as pyo3's patch releases do."""
+    url, _ = releases(upstream)
+    ported = run_tools("port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url,
+                       "--work", str(tmp_path / "port"), pins=pins)  # fmt: skip
+    assert ported.code == 0, ported.stderr
+
+
+def _subjects(repo: Path, revisions: str) -> list[str]:
+    return run_git(repo, "log", "--reverse", "--format=%s", revisions).splitlines()
+
+
+def test_branch_is_on_main_with_only_the_series(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    _port_to_1_0_1(run_tools, upstream, pins, tmp_path)
+    main = advance_main(upstream, {"src/lib.rs": LIB_MAIN})
+    release = run_git(upstream.repo, "rev-parse", "v1.0.1^{commit}")
+    upstream_repo = git.Repo(upstream.repo)
+    assert not upstream_repo.is_ancestor(upstream_repo.commit(release), upstream_repo.commit(main))
+    report = _write(tmp_path, make_report(pins))
+    out, fork = tmp_path / "pr", tmp_path / "fork.git"
+    git.Repo.init(fork, bare=True)
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                       "--remote", str(fork), pins=pins)  # fmt: skip
+    assert result.code == 0, result.stderr + result.reporter.text()
+
+    checkout = out / "checkout"
+    series = [p.name for p in upstream.series]
+    assert run_git(checkout, "rev-parse", "HEAD~3") == main
+    assert _subjects(checkout, f"{main}..HEAD") == [
+        "Prefer the base interpreter", "Change the answer", "Add a nox session"
+    ]  # fmt: skip
+    assert len(series) == 3
+    # The release commit is not dragged in; main's own change is kept under the series'.
+    prepared = git.Repo(checkout)
+    assert not prepared.is_ancestor(prepared.commit(release), prepared.head.commit)
+    assert (checkout / "src/lib.rs").read_text() == LIB_MAIN.replace("42", "43")
+    assert "0002-Change-the-answer.patch: merged three-way" in result.reporter.text()
+    assert git.Repo(fork).commit("base-python").hexsha == run_git(checkout, "rev-parse", "HEAD")
+    assert [r.name for r in git.Repo(checkout).remotes] == ["upstream"]
+    assert sorted(h.name for h in git.Repo(checkout).heads) == ["base-python"]
+
+    body = (out / "body.md").read_text()
+    assert f"prepared on `main` at `{main[:12]}`" in body
+    assert f"measured with the series on `v1.0.1` (`{release[:12]}`)" in body
+    assert "**These differ:**" in body
+    assert "--base main --head '<your-user>:base-python'" in result.stdout
+    assert f"on main at {main[:12]} (the evidence was measured on v1.0.1" in result.reporter.text()
+
+    # Run again on the same main: nothing changes.
+    again = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out), pins=pins)
+    assert again.code == 0, again.stderr
+    assert run_git(checkout, "rev-parse", "HEAD~3") == main
+
+
+def test_a_conflict_on_main_writes_and_pushes_nothing(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    advance_main(upstream, {"pyo3-build-config/src/impl_.rs": IMPL_1_0_2})
+    report = _write(tmp_path, make_report(pins))
+    out, fork = tmp_path / "pr", tmp_path / "fork.git"
+    git.Repo.init(fork, bare=True)
+    cache = tmp_path / "cache"
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                       "--remote", str(fork), pins=pins)  # fmt: skip
+    assert result.code == 3
+    conflict = (
+        "0001-Prefer-the-base-interpreter.patch: pyo3-build-config/src/impl_.rs, hunk 1 of 1 "
+        "(@@ -18,7 +18,10 @@)"
+    )
+    assert f"does not replay onto main: {conflict}" in result.stderr
+    assert "nothing was written to --out and nothing pushed" in result.stderr
+    assert "tools port pyo3 --from 1.0.0 --to main --source git" in result.stderr
+    assert f"warn: conflict: {conflict}" in result.reporter.text()
+    assert "1:  " in result.stdout  # the range-diff so far, as `tools port` prints it
+    assert not out.exists()
+    assert git.Repo(fork).heads == []
+    assert not list(cache.glob("pr-branch-*"))
+
+
+def test_registry_branch_is_labelled_as_on_the_release(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    advance_main(upstream, {"src/lib.rs": LIB_MAIN})
+    report = _write(tmp_path, make_report(pins))
+    out = tmp_path / "pr"
+    args = ("pr", "pyo3", "--report", str(report), "--out", str(out), "--source", "registry")
+    refused = run_tools(*args, "--onto", "main", pins=pins)
+    assert refused.code == 2
+    assert "--onto needs --source git" in refused.stderr
+    result = run_tools(*args, pins=pins)
+    assert result.code == 0, result.stderr
+    body = (out / "body.md").read_text()
+    assert "**Prepared on the release, not on main.**" in body
+    assert f"(upstream commit `{upstream.commit[:12]}`)" in body
+    assert "These differ" not in body
+    assert "not on upstream's main" in result.reporter.text()
+
+
+def test_onto_another_ref(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    _, commits = releases(upstream)
+    report = _write(tmp_path, make_report(pins))
+    out = tmp_path / "pr"
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                       "--onto", "v1.0.1", pins=pins)  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert run_git(out / "checkout", "rev-parse", "HEAD~3") == commits["1.0.1"]
+    # A tag is no branch to open a pull request against: that stays main.
+    assert "--base main" in result.stdout
+    body = (out / "body.md").read_text()
+    assert f"prepared on `v1.0.1` at `{commits['1.0.1'][:12]}`" in body
+    assert "**These differ:**" in body
+    bad = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                    "--onto=-uhello", pins=pins)  # fmt: skip
+    assert bad.code == 2
+    assert "--onto: tag '-uhello' is not allowed" in bad.stderr
+
+
+def test_as_comment(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
+    report = _write(tmp_path, make_report(pins))
+    out = tmp_path / "comment"
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out), "--as-comment",
+                       pins=pins)  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert not (out / "body.md").exists()
+    assert not (out / "title.txt").exists()
+    comment = (out / "comment.md").read_text()
+    assert "Branch: PUSHED-BRANCH-URL\n" in comment
+    assert "| new | new | `ext` | none |" in comment
+    assert "Before submitting" in comment
+    push, post = result.stdout.strip().splitlines()
+    assert push.startswith("git -C ")
+    assert post == f"gh pr comment 6114 --repo PyO3/pyo3 --body-file {out / 'comment.md'}"
+    assert f"replace PUSHED-BRANCH-URL in {out / 'comment.md'}" in result.reporter.text()
+
+    fork = tmp_path / "fork.git"
+    git.Repo.init(fork, bare=True)
+    maturin = run_tools("pr", "maturin", "--report", str(report), "--out", str(tmp_path / "m"),
+                        "--as-comment", "--remote", str(fork), pins=pins)  # fmt: skip
+    assert maturin.code == 0, maturin.stderr
+    comment = (tmp_path / "m" / "comment.md").read_text()
+    assert f"Branch: `maturin-base-python` of `{fork}`\n" in comment
+    assert "gh issue comment 6113 --repo PyO3/pyo3" in maturin.stdout
+    assert "PUSHED-BRANCH-URL" not in maturin.reporter.text()
+    assert git.Repo(fork).commit("maturin-base-python")

@@ -16,8 +16,9 @@ from typing import Any
 import jinja2
 import pytest
 
+from tests.pr_inputs import FORK, golden_base
 from tools.pins import load_pins
-from tools.pr import render
+from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment
 from tools.templates import render_template
 
 HERE = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def test_golden_render(project: str) -> None:
     pins = load_pins()
     pin = pins.select(project, None)
     sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
-    title, body = render(pin, sibling, _report(), [])
+    title, body = render(pin, sibling, _report(), [], base=golden_base(pin))
     rendered = f"{title}\n\n{body}"
     golden = GOLDEN / f"pr-{project}.md"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -48,8 +49,40 @@ def test_golden_render(project: str) -> None:
 
 
 @pytest.mark.parametrize("project", ["pyo3", "maturin"])
-def test_every_figure_in_the_body_is_in_the_report(project: str) -> None:
-    text = (GOLDEN / f"pr-{project}.md").read_text()
+def test_golden_comment(project: str) -> None:
+    """The comment for the existing upstream thread: pyo3's with a pushed branch on a GitHub
+    fork, maturin's with the placeholder the person submitting fills in."""
+    pins = load_pins()
+    pin = pins.select(project, None)
+    sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
+    remote = FORK.format(project=project) if project == "pyo3" else None
+    link = branch_link(remote, pin.branch)
+    rendered = render_comment(pin, sibling, _report(), [], base=golden_base(pin), link=link)
+    golden = GOLDEN / f"comment-{project}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
+    if remote is None:
+        assert f"Branch: {BRANCH_PLACEHOLDER}\n" in rendered
+    else:
+        assert f"(https://github.com/example-user/pyo3/tree/{pin.branch})" in rendered
+
+
+def test_branch_links() -> None:
+    assert branch_link(None, "b") == BRANCH_PLACEHOLDER
+    assert branch_link("https://github.com/me/pyo3", "x/y") == (
+        "[me/pyo3:x/y](https://github.com/me/pyo3/tree/x/y)"
+    )
+    # Anything else is shown, never linked: a value cannot make a link of its own.
+    assert branch_link("file:///srv/fork.git", "b") == "`b` of `file:///srv/fork.git`"
+    assert branch_link("https://github.com/me/pyo3)[x](y", "b") == (
+        "`b` of `https://github.com/me/pyo3)[x](y`"
+    )
+
+
+@pytest.mark.parametrize("name", ["pr-pyo3", "pr-maturin", "comment-pyo3", "comment-maturin"])
+def test_every_figure_in_the_body_is_in_the_report(name: str) -> None:
+    text = (GOLDEN / f"{name}.md").read_text()
     report_text = REPORT.read_text()
     figures = set(_NUMBER.findall(_REFERENCE.sub(" ", text)))
     missing = sorted(f for f in figures if f not in report_text)

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.pr_inputs import golden_base
 from tools.markdown import MAX_LENGTH, code, shell, subject, text
 from tools.pins import load_pins
-from tools.pr import render
+from tools.pr import branch_link, render, render_comment
 from tools.proposal import evidence_section
 from tools.verify.report import render_markdown
 
@@ -38,8 +39,16 @@ def _body(project: str, report: Path) -> str:
     pins = load_pins()
     pin = pins.select(project, None)
     sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
-    title, body = render(pin, sibling, _load(report), [])
+    title, body = render(pin, sibling, _load(report), [], base=golden_base(pin))
     return f"{title}\n\n{body}"
+
+
+def _comment(project: str, report: Path) -> str:
+    pins = load_pins()
+    pin = pins.select(project, None)
+    sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
+    link = branch_link(None, pin.branch)
+    return render_comment(pin, sibling, _load(report), [], base=golden_base(pin), link=link)
 
 
 def _structure(markdown: str) -> list[str]:
@@ -67,10 +76,19 @@ def test_hostile_golden_render(project: str) -> None:
     [
         lambda path: _body("pyo3", path),
         lambda path: _body("maturin", path),
+        lambda path: _comment("pyo3", path),
+        lambda path: _comment("maturin", path),
         lambda path: render_markdown(_load(path)),
         evidence_section,
     ],
-    ids=["pr-pyo3", "pr-maturin", "verify-report", "proposal-evidence"],
+    ids=[
+        "pr-pyo3",
+        "pr-maturin",
+        "comment-pyo3",
+        "comment-maturin",
+        "verify-report",
+        "proposal-evidence",
+    ],
 )
 def test_hostile_values_add_no_structure(render_one: Any, tmp_path: Path) -> None:
     clean_report = _load(CLEAN)
