@@ -555,8 +555,8 @@ def _run_outdated(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> i
     return 1 if ports else 0
 
 
-def _run_proposal(args: argparse.Namespace, reporter: Reporter) -> int:
-    result = update_proposal(args.proposal, args.report, check=args.check)
+def _run_proposal(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> int:
+    result = update_proposal(args.proposal, args.report, check=args.check, pins=pins)
     state = "updated" if result.changed else "already matches the report"
     reporter.step(f"{result.path}: evidence section {state}")
     return 0
@@ -586,7 +586,7 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.command == "audit":
         return _run_audit(args, pins, cache, reporter)
     if args.command == "proposal":
-        return _run_proposal(args, reporter)
+        return _run_proposal(args, pins, reporter)
     if args.command == "pr":
         return _run_pr(args, pins, cache, reporter)
     if args.command == "port":

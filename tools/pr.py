@@ -23,12 +23,11 @@ from tools.gitops import Git
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, prepare_branch
-from tools.reportdata import load_report
+from tools.reportdata import ReportData, load_report, pin_problems
 from tools.reporter import Reporter
 from tools.series import load_series
 from tools.sources import SourceKind
 from tools.templates import render_template
-from tools.verify.artifacts import series_hash
 from tools.verify.report import report_frontends
 
 UPSTREAM_REPOS = {"pyo3": "PyO3/pyo3", "maturin": "PyO3/maturin"}
@@ -71,18 +70,12 @@ class PrResult:
     notes: list[str]
 
 
-def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
+def report_problems(report: ReportData, pins: dict[str, Pin]) -> list[str]:
     """Why the report cannot back a pull request for these pins, if it cannot."""
     problems = []
     if report["ok"] is not True:
         problems.append("the report records failed expectations")
-    for project, pin in pins.items():
-        if report["pins"].get(project) != pin.version:
-            problems.append(
-                f"the report is for {project} {report['pins'].get(project)}, not {pin.version}"
-            )
-        elif report["series"].get(project) != series_hash(pin):
-            problems.append(f"the report was made with another {project} series")
+    problems += pin_problems(report, pins)
     if not report["cells"] or not report["safety"] or not report["upstream_tests"]:
         problems.append(
             "the report lacks the rollout table, the safety scenarios or upstream checks"
@@ -91,7 +84,7 @@ def report_problems(report: dict[str, Any], pins: dict[str, Pin]) -> list[str]:
 
 
 def _values(
-    pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str], base: BranchBase
+    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], base: BranchBase
 ) -> dict[str, Any]:
     return {
         "pin": pin,
@@ -105,7 +98,7 @@ def _values(
 
 
 def render(
-    pin: Pin, sibling: Pin, report: dict[str, Any], unverified: list[str], *, base: BranchBase
+    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], *, base: BranchBase
 ) -> tuple[str, str]:
     values = _values(pin, sibling, report, unverified, base)
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
@@ -127,7 +120,7 @@ def branch_link(remote: str | None, branch: str) -> markdown.Trusted:
 def render_comment(
     pin: Pin,
     sibling: Pin,
-    report: dict[str, Any],
+    report: ReportData,
     unverified: list[str],
     *,
     base: BranchBase,

@@ -1,4 +1,8 @@
-"""`tools proposal`: keeps PROPOSAL.md's evidence section equal to the committed report."""
+"""`tools proposal`: keeps PROPOSAL.md's evidence section equal to the committed report.
+
+The report is read through `tools.reportdata`, and must be for the pinned versions PROPOSAL.md
+is about (the newest pin of each project).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from pathlib import Path
 
 from tools.errors import ConfigError, VerificationFailed
 from tools.outdir import write_atomic
-from tools.reportdata import load_report
+from tools.pins import Pins, load_pins
+from tools.reportdata import ReportData, load_report, pin_problems
 from tools.templates import render_template
 from tools.verify.report import report_frontends
 
@@ -25,7 +30,10 @@ class ProposalUpdate:
 
 
 def evidence_section(report_path: Path) -> str:
-    report = load_report(report_path)
+    return _evidence(load_report(report_path), report_path)
+
+
+def _evidence(report: ReportData, report_path: Path) -> str:
     try:
         shown = report_path.resolve().relative_to(ROOT)
     except ValueError:
@@ -35,7 +43,22 @@ def evidence_section(report_path: Path) -> str:
                            report_path=shown.as_posix())  # fmt: skip
 
 
-def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpdate:
+def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:
+    """The report must be for the newest pin of each project. Only versions are compared: the
+    series hash changes with every edit of a patch, and the reference report is refreshed
+    together with the series, deliberately (see the README)."""
+    newest = {project: pins.select(project, None) for project in ("pyo3", "maturin")}
+    problems = pin_problems(report, newest, series=False)
+    if problems:
+        raise ConfigError(
+            f"{path}: {'; '.join(problems)}",
+            hint="pass the report of the newest pins with --report",
+        )
+
+
+def update_proposal(
+    proposal: Path, report: Path, *, check: bool, pins: Pins | None = None
+) -> ProposalUpdate:
     try:
         text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -44,7 +67,9 @@ def update_proposal(proposal: Path, report: Path, *, check: bool) -> ProposalUpd
         raise ConfigError(f"{proposal}: no generated evidence section (markers missing)")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    updated = f"{head}{START}\n{evidence_section(report).strip()}\n{END}{tail}"
+    data = load_report(report)
+    _check_pins(data, report, pins or load_pins())
+    updated = f"{head}{START}\n{_evidence(data, report).strip()}\n{END}{tail}"
     if updated == text:
         return ProposalUpdate(proposal, changed=False)
     if check:

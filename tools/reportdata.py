@@ -1,122 +1,181 @@
-"""Reading a verify report from disk: every field the templates use has the type they expect.
+"""The verify report's schema, owned here: a versioned, typed dump (verify writes through it) and
+load (`pr` and `proposal` read through it).
 
-A report arrives as data (a file in a pull request, a download); a wrong type is a one-line
-error naming the field, never a traceback from deep inside a template.
+The fields are declared once, as the TypedDicts below: mypy checks the code that reads them, and
+`load_report` checks a document against the same declarations at run time. A report arrives as
+data (a file in a pull request, a download), so a report of another schema version, a wrong
+type or (when the reader names its pins) another pin is a one-line error, never a traceback from
+deep inside a template. A report without a `schema` key is schema 1: reports written before the
+key existed.
 """
 
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Union, cast, get_args, get_origin, get_type_hints, is_typeddict
 
 from tools.errors import ConfigError
+from tools.pins import Pin
+from tools.verify.artifacts import series_hash
 
-_STR, _NUM, _INT, _BOOL = "a string", "a number", "an integer", "true or false"
-_STRS, _STRMAP, _REASONS = "a list of strings", "a table of strings", "a table of string lists"
-
-_TOP: dict[str, str] = {
-    "pins": _STRMAP,
-    "series": _STRMAP,
-    "variants": _STRMAP,
-    "started": _STR,
-    "seconds": _NUM,
-    "ok": _BOOL,
-}
-_CELL: dict[str, str] = {
-    "maturin": _STR,
-    "pyo3": _STR,
-    "frontend": _STR,
-    "fixture": _STR,
-    "expected": _STR,
-    "compiled": _STRS,
-    "chain_compiled": _STRS,
-    "reasons": _REASONS,
-    "cold_s": _NUM,
-    "warm_s": _NUM,
-    "import_ok": _BOOL,
-    "import_detail": _STR,
-    "ok": _BOOL,
-}
-_SAFETY: dict[str, str] = {
-    "scenario": _STR,
-    "description": _STR,
-    "expected": _STR,
-    "observed": _STR,
-    "ok": _BOOL,
-}
-_UPSTREAM: dict[str, str] = {
-    "project": _STR,
-    "command": _STR,
-    "passed": _INT,
-    "failed": _INT,
-    "ok": _BOOL,
-    "seconds": _NUM,
-}
-_LISTS: dict[str, Mapping[str, str]] = {
-    "cells": _CELL,
-    "safety": _SAFETY,
-    "upstream_tests": _UPSTREAM,
-}
+SCHEMA_VERSION = 1
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+class CellData(TypedDict):
+    maturin: str
+    pyo3: str
+    frontend: str
+    fixture: str
+    expected: str
+    compiled: list[str]
+    chain_compiled: list[str]
+    reasons: dict[str, list[str]]
+    cold_s: float
+    warm_s: float
+    import_ok: bool
+    import_detail: str
+    ok: bool
 
 
-def _matches(value: object, kind: str) -> bool:
-    if kind == _STR:
-        return isinstance(value, str)
-    if kind == _NUM:
-        return _is_number(value)
-    if kind == _INT:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == _BOOL:
+class SafetyData(TypedDict):
+    scenario: str
+    description: str
+    expected: str
+    observed: str
+    ok: bool
+
+
+class UpstreamData(TypedDict):
+    project: str
+    command: str
+    passed: int
+    failed: int
+    ok: bool
+    seconds: float
+
+
+class _RequiredReport(TypedDict):
+    pins: dict[str, str]
+    series: dict[str, str]
+    cells: list[CellData]
+    safety: list[SafetyData]
+    upstream_tests: list[UpstreamData]
+    environment: dict[str, str | float]
+    ok: bool
+    variants: dict[str, str]
+    started: str
+    seconds: float
+
+
+class ReportData(_RequiredReport, total=False):
+    """A verify report as `tools verify` writes it (fields the readers do not use are kept
+    but not declared)."""
+
+    schema: int
+    notes: list[str]
+    real: list[dict[str, Any]]
+    real_seconds: float
+
+
+_SIMPLE = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
+
+
+def _describe(hint: Any) -> str:
+    if hint in _SIMPLE:
+        return _SIMPLE[hint]
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is list:
+        return "a list of strings" if args == (str,) else "a list"
+    if origin is dict:
+        if args[1] is str:
+            return "a table of strings"
+        if get_origin(args[1]) is list:
+            return "a table of string lists"
+        return "a table of strings or numbers" if _is_union(args[1]) else "a table"
+    if _is_union(hint):
+        return " or ".join(_describe(a).removeprefix("a ") for a in args)
+    return "a table"
+
+
+def _is_union(hint: Any) -> bool:
+    return get_origin(hint) in (Union, types.UnionType)
+
+
+def _matches(value: object, hint: Any) -> bool:
+    """Whether a JSON value has the declared type (a JSON integer is a number too)."""
+    if hint is Any:
+        return True
+    if hint is bool:
         return isinstance(value, bool)
-    if kind == _STRS:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if kind == _STRMAP:
-        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-    if kind == _REASONS:
-        return isinstance(value, dict) and all(_matches(v, _STRS) for v in value.values())
-    raise AssertionError(kind)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if _is_union(hint):
+        return any(_matches(value, a) for a in get_args(hint))
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is list:
+        return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(v, args[1]) for v in value.values())
+    raise AssertionError(f"undeclared kind {hint!r}")
+
+
+def _problem(value: object, hint: Any, path: str) -> str | None:
+    """The first field of `value` that does not have its declared type, or None."""
+    if is_typeddict(hint):
+        if not isinstance(value, dict):
+            return f"`{path}` must be a table" if path else "the document is not a JSON object"
+        required = cast("frozenset[str]", hint.__required_keys__)
+        for key, field in get_type_hints(hint).items():
+            where = f"{path}.{key}" if path else key
+            if key not in value:
+                if key in required:
+                    return f"no `{where}`"
+                continue
+            if (problem := _problem(value[key], field, where)) is not None:
+                return problem
+        return None
+    if get_origin(hint) is list and is_typeddict(get_args(hint)[0]):
+        if not isinstance(value, list):
+            return f"`{path}` must be a list"
+        for index, item in enumerate(value):
+            if (problem := _problem(item, get_args(hint)[0], f"{path}[{index}]")) is not None:
+                return problem
+        return None
+    return None if _matches(value, hint) else f"`{path}` must be {_describe(hint)}"
 
 
 def report_type_problem(data: object) -> str | None:
     """The first field of a verify report with a missing or wrongly typed value, or None."""
-    if not isinstance(data, dict):
-        return "the document is not a JSON object"
-    for key in ("pins", "series", "cells", "safety", "upstream_tests", "environment", "ok"):
-        if key not in data:
-            return f"no `{key}`"
-    fields: list[tuple[str, Mapping[str, Any], Mapping[str, str]]] = [("", data, _TOP)]
-    for key, schema in _LISTS.items():
-        items = data.get(key)
-        if not isinstance(items, list):
-            return f"`{key}` must be a list"
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                return f"`{key}[{index}]` must be a table"
-            fields.append((f"{key}[{index}].", item, schema))
-    environment = data.get("environment")
-    if not isinstance(environment, dict) or not all(
-        isinstance(v, str) or _is_number(v) for v in environment.values()
-    ):
-        return "`environment` must be a table of strings"
-    for prefix, table, schema in fields:
-        for key, kind in schema.items():
-            if key not in table:
-                return f"no `{prefix}{key}`"
-            if not _matches(table[key], kind):
-                return f"`{prefix}{key}` must be {kind}"
-    notes = data.get("notes", [])
-    if not _matches(notes, _STRS):
-        return "`notes` must be a list of strings"
-    return None
+    return _problem(data, ReportData, "")
 
 
-def load_report(path: Path) -> dict[str, Any]:
+def pin_problems(report: ReportData, pins: Mapping[str, Pin], *, series: bool = True) -> list[str]:
+    """How the report differs from the pins it should have been measured on: their versions
+    and (with `series`) the series' content."""
+    problems = []
+    for project, pin in pins.items():
+        measured = report["pins"].get(project)
+        if measured != pin.version:
+            problems.append(f"the report is for {project} {measured}, not {pin.version}")
+        elif series and report["series"].get(project) != series_hash(pin):
+            problems.append(f"the report was made with another {project} series")
+    return problems
+
+
+def dump_report(data: Mapping[str, Any]) -> str:
+    """The JSON text of a report, stamped with the schema version it was written with."""
+    stamped = {"schema": SCHEMA_VERSION, **{k: v for k, v in data.items() if k != "schema"}}
+    return json.dumps(stamped, indent=2, sort_keys=False) + "\n"
+
+
+def load_report(path: Path) -> ReportData:
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError as exc:
@@ -133,7 +192,14 @@ def load_report(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not a JSON verify report: {exc}") from exc
+    if isinstance(data, dict):
+        schema = data.get("schema", SCHEMA_VERSION)
+        if type(schema) is not int or schema != SCHEMA_VERSION:
+            raise ConfigError(
+                f"{path}: a verify report of schema {json.dumps(schema)[:40]}; these tools read "
+                f"schema {SCHEMA_VERSION}",
+                hint="make the report again with this version's `tools verify`",
+            )
     if (problem := report_type_problem(data)) is not None:
         raise ConfigError(f"{path}: not a verify report ({problem})")
-    report: dict[str, Any] = data
-    return report
+    return cast("ReportData", data)

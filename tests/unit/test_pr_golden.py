@@ -7,11 +7,9 @@ tests/unit/test_pr_golden.py`, and review the diff.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from tests.pr_inputs import FORK, golden_base
 from tools.pins import load_pins
 from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment
+from tools.reportdata import ReportData, load_report
 from tools.templates import render_template
 
 HERE = Path(__file__).resolve().parent.parent
@@ -30,9 +29,8 @@ _REFERENCE = re.compile(r"(#\d+|PEP \d+|gh-\d+|pyo3#\d+|maturin#\d+|python3\.\d+
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)*(?![\w.]*\w)")
 
 
-def _report() -> dict[str, Any]:
-    report: dict[str, Any] = json.loads(REPORT.read_text())
-    return report
+def _report() -> ReportData:
+    return load_report(REPORT)
 
 
 @pytest.mark.parametrize("project", ["pyo3", "maturin"])

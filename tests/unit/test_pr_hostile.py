@@ -22,6 +22,7 @@ from tools.markdown import MAX_LENGTH, code, shell, subject, text
 from tools.pins import load_pins
 from tools.pr import branch_link, render, render_comment
 from tools.proposal import evidence_section
+from tools.reportdata import load_report
 from tools.verify.report import render_markdown
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -39,7 +40,7 @@ def _body(project: str, report: Path) -> str:
     pins = load_pins()
     pin = pins.select(project, None)
     sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
-    title, body = render(pin, sibling, _load(report), [], base=golden_base(pin))
+    title, body = render(pin, sibling, load_report(report), [], base=golden_base(pin))
     return f"{title}\n\n{body}"
 
 
@@ -48,7 +49,7 @@ def _comment(project: str, report: Path) -> str:
     pin = pins.select(project, None)
     sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
     link = branch_link(None, pin.branch)
-    return render_comment(pin, sibling, _load(report), [], base=golden_base(pin), link=link)
+    return render_comment(pin, sibling, load_report(report), [], base=golden_base(pin), link=link)
 
 
 def _structure(markdown: str) -> list[str]:

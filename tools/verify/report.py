@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tools.audit.result import AuditResult
 from tools.outdir import write_atomic
+from tools.reportdata import dump_report
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
 from tools.verify.matrix import CellResult
@@ -63,10 +64,10 @@ class Report:
 
 
 def write_json(report: Report, path: Path) -> None:
-    write_atomic(path, json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n")
+    write_atomic(path, dump_report(report.to_json()))
 
 
-def report_frontends(data: dict[str, Any]) -> list[str]:
+def report_frontends(data: Mapping[str, Any]) -> list[str]:
     """The frontends a report's cells were measured with, in the usual order."""
     return [f for f in FRONTENDS if any(cell["frontend"] == f for cell in data["cells"])]
 
