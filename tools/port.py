@@ -64,7 +64,13 @@ class ReplayConflict(ApplyFailed):
     """Replaying the series stopped at a conflict: the conflicts and the range-diff so far."""
 
     def __init__(
-        self, message: str, *, hint: str, conflicts: list[Conflict], repo: Path, range_diff: str
+        self,
+        message: str,
+        *,
+        hint: str,
+        conflicts: list[Conflict],
+        repo: Path | None,
+        range_diff: str,
     ) -> None:
         super().__init__(message, hint=hint)
         self.conflicts = conflicts

@@ -78,7 +78,7 @@ class PrConflict(ReplayConflict):
             "--source git`, resolve the conflict there and verify the new pin, or pass "
             "--onto with another ref",
             conflicts=conflicts,
-            repo=Path(),
+            repo=None,
             range_diff=range_diff,
         )
 
