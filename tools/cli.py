@@ -49,6 +49,7 @@ from tools.pr import PrOptions, create_pr
 from tools.pr_branch import DEFAULT_ONTO
 from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
 from tools.registry import CRATE_INDEX, PYPI_JSON, Registries, fetch_text
+from tools.reportdata import load_report
 from tools.reporter import Reporter, TerminalReporter, print_error
 from tools.runner import Runner
 from tools.signals import Interrupted, interruptible
@@ -246,6 +247,13 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "'none', or comma-separated names or NAME==VERSION",
     )
     verify.add_argument(
+        "--summarize",
+        type=Path,
+        nargs="+",
+        metavar="REPORT",
+        help="build nothing: write summary.json and summary.md next to the first of these reports",
+    )
+    verify.add_argument(
         "--all-pins",
         action="store_true",
         help="every pinned pyo3 line with the newest maturin pin: one report per pair in the "
@@ -360,6 +368,12 @@ def _writable_file(option: str, path: Path | None) -> None:
 
 
 def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    if args.summarize:
+        summaries = [verify_pairs.summarize(load_report(path), path) for path in args.summarize]
+        reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
+        written = verify_pairs.write_summary(summaries, args.summarize[0].parent)
+        reporter.step(f"wrote {written[0]} and {written[1]}")
+        return 0
     _writable_file("--json", args.json_path)
     _writable_file("--markdown", args.markdown)
     if args.safety == "all":
@@ -405,7 +419,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         reporter.step(f"wrote {json_path} and {markdown}")
         print_summary(report, reporter)
         failures += [f"pyo3 {pyo3.version}: {f}" for f in report.failures()]
-        summaries.append(verify_pairs.summarize(report, json_path))
+        summaries.append(verify_pairs.summarize(report.to_json(), json_path))
     if args.all_pins:
         reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
         written = verify_pairs.write_summary(summaries, directory)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.markdown import text
 from tools.outdir import write_atomic
 from tools.pins import Pin, Pins
-from tools.verify.report import Report
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,26 @@ def report_paths(directory: Path, pyo3: Pin, maturin: Pin) -> tuple[Path, Path]:
     return directory / f"{stem}.json", directory / f"{stem}.md"
 
 
-def summarize(report: Report, path: Path) -> PairSummary:
-    frontends = sorted({c.frontend for c in report.cells})
-    new_new = [
-        f"{f}: {'yes' if all(c.ok and not c.chain_compiled for c in report.cells if c.frontend == f and c.maturin == 'new' and c.pyo3 == 'new') else 'NO'}"  # noqa: E501
-        for f in frontends
-    ]
-    skipped = sum(1 for s in report.safety if s.skipped)
-    ran_ok = sum(1 for s in report.safety if s.ok and not s.skipped)
-    failed = sum(1 for s in report.safety if not s.ok)
-    upstream_ok = sum(1 for u in report.upstream_tests if u.ok)
+def summarize(report: Mapping[str, Any], path: Path) -> PairSummary:
+    """One row for a report, from its JSON form (a live run's `to_json()` or a loaded file)."""
+    cells, safety, upstream = report["cells"], report["safety"], report["upstream_tests"]
+    frontends = sorted({c["frontend"] for c in cells})
+
+    def cached(frontend: str) -> bool:
+        new_new = [c for c in cells if c["frontend"] == frontend
+                   and c["maturin"] == "new" and c["pyo3"] == "new"]  # fmt: skip
+        return bool(new_new) and all(c["ok"] and not c["chain_compiled"] for c in new_new)
+
+    skipped = sum(1 for s in safety if s.get("skipped"))
+    ran_ok = sum(1 for s in safety if s["ok"] and not s.get("skipped"))
+    failed = sum(1 for s in safety if not s["ok"])
     return PairSummary(
-        pyo3=report.pins["pyo3"],
-        maturin=report.pins["maturin"],
-        new_new_cached=", ".join(new_new),
+        pyo3=report["pins"]["pyo3"],
+        maturin=report["pins"]["maturin"],
+        new_new_cached=", ".join(f"{f}: {'yes' if cached(f) else 'NO'}" for f in frontends),
         safety=f"{ran_ok} ok, {failed} failed, {skipped} skipped",
-        upstream=f"{upstream_ok}/{len(report.upstream_tests)} ok",
-        ok=report.ok,
+        upstream=f"{sum(1 for u in upstream if u['ok'])}/{len(upstream)} ok",
+        ok=bool(report["ok"]),
         report=path.name,
     )
 
