@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tools.verify.upstream import Outcome, judge, parse_outcome
 
 # Trimmed from `cargo test --features resolve-config` in pyo3-build-config 0.28.3 here.
@@ -72,3 +74,14 @@ def test_clippy_may_not_add_diagnostics() -> None:
     more = parse_outcome("clippy", 101, "warning: a\nwarning: b\nerror: could not compile\n")
     assert judge("clippy", same, old)[0]
     assert not judge("clippy", more, old)[0]
+
+
+def test_the_same_file_in_both_trees_compares_equal() -> None:
+    new = parse_outcome(
+        "fmt", 1, "Diff in /c/pyo3-0.28.3-new/src/pyclass/x.rs:11:\n", Path("/c/pyo3-0.28.3-new")
+    )
+    old = parse_outcome(
+        "fmt", 1, "Diff in /c/pyo3-0.28.3-old/src/pyclass/x.rs:11:\n", Path("/c/pyo3-0.28.3-old")
+    )
+    assert new.failures == old.failures == {"src/pyclass/x.rs"}
+    assert judge("fmt", new, old) == (True, ["src/pyclass/x.rs"])

@@ -9,7 +9,7 @@ import pytest
 
 from tools.verify import verdicts
 from tools.verify.observations import Build, Observation
-from tools.verify.safety import SCENARIOS
+from tools.verify.safety import SCENARIOS, discovery_package
 
 BASE = "/root/.pyenv/versions/3.11.7/bin/python3.11"
 OTHER = "/root/.pyenv/versions/3.13.0/bin/python3.13"
@@ -227,3 +227,23 @@ def test_scenarios_are_described(name: str) -> None:
     assert scenario.name == name
     assert scenario.what
     assert scenario.expected
+
+
+def test_discovery_moved_to_pyo3_ffi_in_0_29() -> None:
+    assert discovery_package("0.30.1") == "pyo3-ffi"
+    assert discovery_package("0.29.3") == "pyo3-ffi"
+    assert discovery_package("0.28.3") == "pyo3-build-config"
+
+
+def test_warnings_are_read_from_the_crate_that_discovers() -> None:
+    # pyo3 0.28: the warning comes from pyo3-build-config's build script
+    obs = Observation(
+        builds=(
+            Build("first", REBUILD, warnings={"pyo3-build-config": (IGNORED,)}),
+            Build("second", REBUILD),
+        ),
+        imported=True,
+        discovery="pyo3-build-config",
+    )
+    assert verdicts.inherited_other_version(obs).ok
+    assert not verdicts.inherited_other_version(replace(obs, discovery="pyo3-ffi")).ok

@@ -71,6 +71,7 @@ class Observation:
     facts: Mapping[str, str] = field(default_factory=dict)
     skipped: str | None = None  # could not run, though it should have: a failure
     not_applicable: str | None = None  # another platform's scenario: reported as skipped
+    discovery: str = "pyo3-ffi"  # the crate whose build script discovers the interpreter
     decisive: BuildEvidence | None = None
 
     def build(self, label: str) -> Build:

@@ -35,12 +35,20 @@ def _build(label: str, run: BuildRun) -> Build:
     return Build.of(label, run.evidence, seconds=round(run.seconds, 1), wheel=run.wheel.name)
 
 
+def discovery_package(pyo3_version: str) -> str:
+    """The crate whose build script discovers the interpreter: pyo3-ffi since 0.29 (pyo3#5862),
+    pyo3-build-config before."""
+    major, minor = (int(part) for part in pyo3_version.split(".")[:2])
+    return "pyo3-ffi" if (major, minor) >= (0, 29) else "pyo3-build-config"
+
+
 class Measure:
     """The measure steps: real builds through real frontends, reduced to observations."""
 
     def __init__(self, ctx: VerifyContext, other_python: Path | None) -> None:
         self.ctx = ctx
         self.other_python = other_python
+        self.discovery = discovery_package(ctx.pyo3_version)
 
     def _where(self, name: str) -> Path:
         where = self.ctx.work / "safety" / name
@@ -70,6 +78,7 @@ class Measure:
             imported=None if imported is None else imported[0],
             import_detail="" if imported is None else imported[1],
             facts=facts,
+            discovery=self.discovery,
             decisive=runs[-1][1].evidence if runs else None,
         )
 
@@ -160,7 +169,7 @@ class Measure:
             shutil.rmtree(fake_base.parent)
             runs.append((f"venv {label}", self._pip_in(venv_python, fixture, setup,
                                                         where / f"dist-{label}")))  # fmt: skip
-        output = build_script_output(setup.target_dir, "pyo3-ffi")
+        output = build_script_output(setup.target_dir, self.discovery)
         tracked = "rerun-if-env-changed=PYO3_PYTHON" in output
         imported = self._import(runs[-1][1], fixture, where / "check")
         return self._observe(runs, imported, **{"PYO3_PYTHON tracked": "yes" if tracked else "no"})
@@ -196,7 +205,7 @@ class Measure:
         fixture = self._fixture(where)
         setup = self.ctx.setup("new", where / "target")
         first = self._uv(fixture, setup, where / "first")
-        output = build_script_output(setup.target_dir, "pyo3-ffi")
+        output = build_script_output(setup.target_dir, self.discovery)
         lines = sorted({line.split("=", 1)[1] for line in output.splitlines()
                         if line.startswith(("cargo:rerun-if-env-changed=",
                                             "cargo::rerun-if-env-changed="))})  # fmt: skip

@@ -46,7 +46,9 @@ class Outcome:
     failures: frozenset[str]
 
 
-def parse_outcome(kind: str, returncode: int, output: str) -> Outcome:
+def parse_outcome(kind: str, returncode: int, output: str, root: Path | None = None) -> Outcome:
+    """What one run of a check says; file names are made relative to `root` so that the same
+    file in the tree with and without the series compares equal."""
     if kind == "test":
         counts = [(int(m["passed"]), int(m["failed"])) for m in _TEST_RESULT.finditer(output)]
         names = {m["name"] for m in _FAILED_TEST.finditer(output)}
@@ -59,10 +61,16 @@ def parse_outcome(kind: str, returncode: int, output: str) -> Outcome:
     if kind == "clippy":
         found = {f"{m.group(0).strip()} #{i}" for i, m in enumerate(_DIAGNOSTIC.finditer(output))}
         return Outcome(returncode, int(returncode == 0), frozenset(found))
-    files = {m["path"] for m in _UNFORMATTED.finditer(output)} or (
+    files = {_relative(m["path"], root) for m in _UNFORMATTED.finditer(output)} or (
         {"(rustfmt failed)"} if returncode else set()
     )
     return Outcome(returncode, int(returncode == 0), frozenset(files))
+
+
+def _relative(path: str, root: Path | None) -> str:
+    if root is not None and Path(path).is_relative_to(root):
+        return Path(path).relative_to(root).as_posix()
+    return path
 
 
 def judge(kind: str, new: Outcome, old: Outcome | None) -> tuple[bool, list[str]]:
@@ -148,7 +156,7 @@ def _run(
                                        "CARGO_TERM_COLOR": "never"})  # fmt: skip
         seconds = round(time.monotonic() - start, 1)
     output = result.stdout + result.stderr
-    return parse_outcome(command.kind, result.returncode, output), output, seconds
+    return parse_outcome(command.kind, result.returncode, output, command.cwd), output, seconds
 
 
 def run_upstream_checks(

@@ -62,7 +62,7 @@ def base_missing(obs: Observation) -> Verdict:
 
 
 def base_path_invalid(obs: Observation) -> Verdict:
-    warned = bool(obs.last.warned("pyo3-ffi", "PYO3_BASE_PYTHON"))
+    warned = bool(obs.last.warned(obs.discovery, "PYO3_BASE_PYTHON"))
     observed = f"{obs.last.outcome}; warning {'shown' if warned else 'missing'}{_imports(obs)}"
     return Verdict(obs.last.rebuilt and warned and bool(obs.imported), observed)
 
@@ -105,7 +105,7 @@ def inherited_other_version(obs: Observation) -> Verdict:
     if skipped := _skipped(obs):
         return skipped
     warnings = [w for build in obs.builds for w in build.warned(
-        "pyo3-ffi", "PYO3_BASE_PYTHON", "PYO3_ENVIRONMENT_SIGNATURE")]  # fmt: skip
+        obs.discovery, "PYO3_BASE_PYTHON", "PYO3_ENVIRONMENT_SIGNATURE")]  # fmt: skip
     imported = "imports" if obs.imported else f"import FAILS: {obs.import_detail or 'no detail'}"
     observed = (
         f"{imported}; {'warning shown' if warnings else 'no warning'}; warm build "
