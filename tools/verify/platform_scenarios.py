@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from tools.platforms import HOST, Layout
 from tools.verify import verdicts
 from tools.verify.context import VerifyContext
-from tools.verify.frontends import BuildRun, BuildSetup, scrubbed_env
+from tools.verify.frontends import BuildRun, BuildSetup
 from tools.verify.observations import Observation
 from tools.verify.scenario import Scenario
 from tools.verify.verdicts import FREE_THREADING_STEPS
@@ -86,17 +86,6 @@ def other_spelling(path: PurePath) -> PurePath | None:
     return None if swapped == text else type(path)(swapped)
 
 
-def _venv_from(s: Measure, interpreter: Path, path: Path) -> Path:
-    """A venv made by running `interpreter` as given (spelling included), with maturin new."""
-    s.ctx.runner.run([interpreter, "-m", "venv", *HOST.venv_args(), path])
-    venv_python = HOST.venv_python(path)
-    wheelhouse = s.ctx.wheelhouses["new"]
-    s.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
-                      "--find-links", wheelhouse, f"maturin=={s.ctx.maturin_version}"],
-                     env=scrubbed_env(wheelhouse))  # fmt: skip
-    return venv_python
-
-
 def free_threading(s: Measure) -> Observation:
     this = probe(s.ctx, s.ctx.python)
     if this is None:
@@ -144,9 +133,12 @@ def _two_venvs(
     where = s._where(name)
     fixture = s._fixture(where)
     setup = s.ctx.setup("new", where / "target")
-    runs = [(f"venv {label}", s._pip_in(_venv_from(s, python, where / f"venv-{label}"), fixture,
-                                        setup, where / f"dist-{label}"))
-            for label, python in zip("ab", interpreters, strict=True)]  # fmt: skip
+    runs = []
+    for label, python in zip("ab", interpreters, strict=True):
+        venv_python = s._venv(where / f"venv-{label}", "new", python=python)
+        runs.append(
+            (f"venv {label}", s._pip_in(venv_python, fixture, setup, where / f"dist-{label}"))
+        )
     bases = [run.evidence.maturin_env.get("PYO3_BASE_PYTHON", "") for _, run in runs]
     one_file = all(bases) and _same_file(bases[0], bases[1])
     facts = {"one base file": "yes" if one_file else "no"}

@@ -87,9 +87,12 @@ class Measure:
         script = "import sys; print(getattr(sys, '_base_executable', None) or sys.executable)"
         return Path(self.ctx.runner.run([python, "-c", script]).stdout.strip())
 
-    def _venv(self, path: Path, maturin: Variant, *, base: Path | None = None) -> Path:
-        python = base or self.ctx.python
-        self.ctx.runner.run([python, "-m", "venv", *HOST.venv_args(copies=base is not None), path])
+    def _venv(
+        self, path: Path, maturin: Variant, *, python: Path | None = None, copies: bool = False
+    ) -> Path:
+        """A venv made by running `python` (default: verify's) as given, with that maturin."""
+        python = python or self.ctx.python
+        self.ctx.runner.run([python, "-m", "venv", *HOST.venv_args(copies=copies), path])
         venv_python = HOST.venv_python(path)
         wheelhouse = self.ctx.wheelhouses[maturin]
         self.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
@@ -165,7 +168,8 @@ class Measure:
             fake_base = where / f"gone-{label}" / "bin"
             fake_base.mkdir(parents=True)
             (fake_base / "python3").symlink_to(Path(sys.base_prefix) / "bin" / self.ctx.python.name)
-            venv_python = self._venv(where / f"venv-{label}", "new", base=fake_base / "python3")
+            venv_python = self._venv(where / f"venv-{label}", "new",
+                                     python=fake_base / "python3", copies=True)  # fmt: skip
             shutil.rmtree(fake_base.parent)
             runs.append((f"venv {label}", self._pip_in(venv_python, fixture, setup,
                                                         where / f"dist-{label}")))  # fmt: skip
