@@ -147,7 +147,7 @@ def make_fake_upstream(root: Path) -> FakeUpstream:
     impl = (work / "pyo3-build-config/src/impl_.rs").read_text().splitlines(keepends=True)
     impl[20] = "fn item_20() -> u32 {\n    // prefer the base interpreter\n    20\n}\n"
     (work / "pyo3-build-config/src/impl_.rs").write_text("".join(impl))
-    write(work, "newsfragments/1.added.md", "Add `PYO3_BASE_PYTHON`.\n")
+    write(work, "newsfragments/PR-NUMBER.added.md", "Add `PYO3_BASE_PYTHON`.\n")
     git(work, "add", "-A")
     git(
         work, "commit", "-q", "-m", "Prefer the base interpreter\n\nSo isolated builds stay cached."

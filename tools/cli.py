@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
         f"{DEFAULT_ONTO})",
     )
     pr.add_argument(
+        "--pr-number",
+        type=_pr_number,
+        help="the pull request's number, once it is open: names pyo3's newsfragments after it "
+        "(the branch is then force-pushed)",
+    )
+    pr.add_argument(
         "--as-comment",
         action="store_true",
         help="write comment.md for the existing upstream thread instead of a new PR's body",
@@ -148,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
     proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
+
+
+def _pr_number(value: str) -> int:
+    """A pull request number: digits only, as GitHub numbers them."""
+    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) == 0:
+        raise argparse.ArgumentTypeError(f"not a pull request number: {value[:40]!r}")
+    return int(value)
 
 
 def _allow_any_url(parser: argparse.ArgumentParser) -> None:
@@ -461,6 +474,11 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         if args.source == "registry":
             raise ConfigError("--onto needs --source git: a registry base is the release itself")
         check_tag(args.onto, source="--onto")
+    if args.pr_number is not None and args.source == "registry":
+        raise ConfigError(
+            "--pr-number needs --source git: the registry artifacts ship no newsfragments",
+            hint="prepare the pull request's branch with --source git",
+        )
     pin = pins.select(args.project, args.pin_version)
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(
@@ -477,6 +495,7 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         onto=args.onto or DEFAULT_ONTO,
         as_comment=args.as_comment,
         force=args.force,
+        pr_number=args.pr_number,
     )
     try:
         result = create_pr(options, cache, Git(Runner(reporter)), reporter)

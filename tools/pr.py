@@ -12,17 +12,19 @@ from __future__ import annotations
 import re
 import shlex
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tools import markdown
 from tools.cache import Cache
-from tools.errors import ConfigError
-from tools.gitops import Git
+from tools.errors import ConfigError, DestinationRefused
+from tools.gitops import TOOLS_EMAIL, Git, commits_between, open_repo
+from tools.newsfragments import PLACEHOLDER
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
-from tools.pr_branch import DEFAULT_ONTO, BranchBase, prepare_branch
+from tools.pr_branch import DEFAULT_ONTO, BranchBase, PreparedBranch, prepare_branch
 from tools.reportdata import ReportData, load_report, pin_problems
 from tools.reporter import Reporter
 from tools.series import load_series
@@ -57,6 +59,7 @@ class PrOptions:
     onto: str = DEFAULT_ONTO
     as_comment: bool = False
     force: bool = False
+    pr_number: int | None = None  # names the newsfragments (pyo3's changelog check wants it)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,13 @@ def report_problems(report: ReportData, pins: dict[str, Pin]) -> list[str]:
 
 
 def _values(
-    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], base: BranchBase
+    pin: Pin,
+    sibling: Pin,
+    report: ReportData,
+    unverified: list[str],
+    *,
+    base: BranchBase,
+    fragments: Sequence[str],
 ) -> dict[str, Any]:
     return {
         "pin": pin,
@@ -94,13 +103,21 @@ def _values(
         "unverified": unverified,
         "frontends": report_frontends(report),
         "base": base,
+        "fragments": fragments,
+        "placeholder": PLACEHOLDER,
     }
 
 
 def render(
-    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], *, base: BranchBase
+    pin: Pin,
+    sibling: Pin,
+    report: ReportData,
+    unverified: list[str],
+    *,
+    base: BranchBase,
+    fragments: Sequence[str] = (),
 ) -> tuple[str, str]:
-    values = _values(pin, sibling, report, unverified, base)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments)
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
@@ -125,9 +142,10 @@ def render_comment(
     *,
     base: BranchBase,
     link: markdown.Trusted,
+    fragments: Sequence[str] = (),
 ) -> str:
     """The comment for the existing upstream thread that offers the series (`--as-comment`)."""
-    values = _values(pin, sibling, report, unverified, base)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments)
     return render_template(f"pr-{pin.project}-comment.md.j2", link=link, **values)
 
 
@@ -152,18 +170,28 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     prepared = prepare_branch(
         options.pin, source=options.source, onto=options.onto, dest=options.checkout,
         branch=options.branch, git_url=options.git_url, cache=cache, git=git, reporter=reporter,
+        pr_number=options.pr_number,
     )  # fmt: skip
     if options.remote:
-        git(prepared.dest, "push", "--quiet", "--", options.remote,
-            f"refs/heads/{prepared.branch}:refs/heads/{prepared.branch}")  # fmt: skip
-        reporter.step(f"pushed {prepared.branch} to {options.remote}")
+        _push(prepared, options.remote, git, reporter)
     push_to = options.remote or "<your fork's URL>"
-    commands = [shlex.join(["git", "-C", str(prepared.dest), "push", push_to, prepared.branch])]
+    # With the number, the branch replaces the one pushed to open the pull request.
+    force = ["--force"] if options.pr_number is not None else []
+    commands = [shlex.join(["git", "-C", str(prepared.dest), "push", *force, push_to,
+                            prepared.branch])]  # fmt: skip
     notes: list[str] = []
+    waiting = [f for f in prepared.fragments if f"/{PLACEHOLDER}." in f]
+    if waiting:
+        notes.append(
+            f"the newsfragments are still named {PLACEHOLDER} ({', '.join(waiting)}): once the "
+            "pull request is open, run this again with --pr-number N to name them after it "
+            "(pyo3's check-changelog wants newsfragments/N.<type>.md) and force-push the branch"
+        )
     if options.as_comment:
         link = branch_link(options.remote, prepared.branch)
         comment = render_comment(options.pin, options.sibling, report, problems,
-                                 base=prepared.base, link=link)  # fmt: skip
+                                 base=prepared.base, link=link,
+                                 fragments=prepared.fragments)  # fmt: skip
         files = write_files(out, {"comment.md": comment})
         repo, kind, number = COMMENT_THREADS[options.pin.project]
         commands.append(shlex.join(["gh", kind, "comment", str(number), "--repo", repo,
@@ -174,7 +202,8 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
                 "the pushed branch"
             )
     else:
-        title, body = render(options.pin, options.sibling, report, problems, base=prepared.base)
+        title, body = render(options.pin, options.sibling, report, problems, base=prepared.base,
+                             fragments=prepared.fragments)  # fmt: skip
         files = write_files(out, {"title.txt": title + "\n", "body.md": body})
         commands.append(shlex.join([
             "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],
@@ -189,3 +218,28 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         )
     return PrResult(files, prepared.dest, prepared.branch, prepared.base, commands, problems,
                     notes)  # fmt: skip
+
+
+def _push(prepared: PreparedBranch, remote: str, git: Git, reporter: Reporter) -> None:
+    """Pushes the branch; replaces a branch of that name on the remote only when it holds nothing
+    but an earlier `tools pr` of the series (as after adding --pr-number), never other work."""
+    ref = f"refs/heads/{prepared.branch}"
+    listed = git(prepared.dest, "ls-remote", "--heads", "--", remote, ref).stdout.split()
+    lease: list[str] = []
+    if listed:
+        old = listed[0]
+        if old == prepared.head:
+            reporter.step(f"{prepared.branch} is already at {prepared.head[:12]} on {remote}")
+            return
+        git(prepared.dest, "fetch", "--quiet", "--no-tags", "--", remote, ref)
+        repo = open_repo(prepared.dest)
+        ours = None if repo is None else commits_between(repo, prepared.base.commit, old)
+        if not ours or any(c.committer.email != TOOLS_EMAIL for c in ours):
+            raise DestinationRefused(
+                f"{remote} already has a branch {prepared.branch!r} at {old[:12]} that is not an "
+                "earlier `tools pr` of this series; nothing was pushed",
+                hint="pass another name with --branch, or push by hand after checking it",
+            )
+        lease = [f"--force-with-lease={ref}:{old}"]
+    git(prepared.dest, "push", "--quiet", *lease, "--", remote, f"{ref}:{ref}")
+    reporter.step(f"pushed {prepared.branch} to {remote}" + (" (replacing it)" if lease else ""))

@@ -17,6 +17,7 @@ from pathlib import Path
 from tools.apply import ApplyOptions, apply_series, install_branch
 from tools.cache import Cache
 from tools.gitops import Git
+from tools.newsfragments import number_patch, numbered, placeholders
 from tools.pins import Pin
 from tools.port import (
     Conflict,
@@ -65,6 +66,10 @@ class PreparedBranch:
     head: str
     base: BranchBase
     pr_base: str  # the upstream branch a pull request targets
+    # The series' newsfragments on the branch, under their final names when the pull request's
+    # number was given, else under the placeholder; none when the base does not ship them.
+    fragments: tuple[str, ...] = ()
+    pr_number: int | None = None
 
 
 class PrConflict(ReplayConflict):
@@ -98,8 +103,10 @@ def prepare_branch(
     cache: Cache,
     git: Git,
     reporter: Reporter,
+    pr_number: int | None = None,
 ) -> PreparedBranch:
     name = branch or pin.branch
+    fragments = placeholders(c.path for patch in load_series(pin) for c in patch.files)
     if source == "registry":
         applied = apply_series(
             ApplyOptions(pin=pin, source=source, dest=dest, git_url=git_url, branch=branch),
@@ -109,7 +116,10 @@ def prepare_branch(
         )
         base = BranchBase(source="registry", ref=_measured_ref(pin), commit=pin.commit,
                           measured_ref=_measured_ref(pin), measured_commit=pin.commit)  # fmt: skip
-        return PreparedBranch(applied.dest, applied.branch, applied.head, base, DEFAULT_ONTO)
+        # The registry artifacts do not ship pyo3's newsfragments, so usually there are none.
+        shipped = tuple(f for f in fragments if (applied.dest / f).is_file())
+        return PreparedBranch(applied.dest, applied.branch, applied.head, base, DEFAULT_ONTO,
+                              fragments=shipped)  # fmt: skip
 
     url = git_url or pin.git_url
     reporter.step(f"{pin.project} {pin.version}: the pinned base, where the evidence was measured")
@@ -123,7 +133,7 @@ def prepare_branch(
             repo, (measured, onto_base), pin.series_dir, pin, excludes=[], git=git
         )
         reporter.step(f"replaying {len(pin.patches)} patches onto {onto} ({onto_base.commit[:12]})")
-        for path in pin.patch_paths:
+        for path in _numbered_series(pin, scratch / "numbered", pr_number):
             replayed = replay_patch(repo, path, [], git)
             if replayed.conflicts:
                 so_far = range_diff(
@@ -139,7 +149,11 @@ def prepare_branch(
         for ref in ("refs/port/old-base", "refs/port/new-base"):
             git(repo, "update-ref", "-d", ref)
         git(repo, "remote", "add", "upstream", "--", url)
-        touched = frozenset(c.path for patch in load_series(pin) for c in patch.files)
+        touched = frozenset(
+            numbered(c.path, pr_number) if pr_number is not None else c.path
+            for patch in load_series(pin)
+            for c in patch.files
+        )
         dest = dest.absolute()
         dest.parent.mkdir(parents=True, exist_ok=True)
         install_branch(repo, dest, branch=name, base=onto_base.commit, tip=head,
@@ -148,4 +162,21 @@ def prepare_branch(
         shutil.rmtree(scratch, ignore_errors=True)
     base = BranchBase(source="git", ref=onto, commit=onto_base.commit,
                       measured_ref=_measured_ref(pin), measured_commit=measured.commit)  # fmt: skip
-    return PreparedBranch(dest, name, head, base, target.upstream_branch or DEFAULT_ONTO)
+    if pr_number is not None:
+        fragments = [numbered(path, pr_number) for path in fragments]
+    return PreparedBranch(dest, name, head, base, target.upstream_branch or DEFAULT_ONTO,
+                          fragments=tuple(fragments), pr_number=pr_number)  # fmt: skip
+
+
+def _numbered_series(pin: Pin, where: Path, pr_number: int | None) -> list[Path]:
+    """The series' patch files, or copies whose placeholder newsfragments are named for the
+    pull request."""
+    if pr_number is None:
+        return list(pin.patch_paths)
+    where.mkdir()
+    copies = []
+    for path in pin.patch_paths:
+        copy = where / path.name
+        copy.write_bytes(number_patch(path.read_bytes().decode("utf-8"), pr_number).encode())
+        copies.append(copy)
+    return copies

@@ -32,7 +32,7 @@ def test_registry_apply_creates_branch_with_series(run_tools: RunTools, tmp_path
     assert not (dest / "newsfragments").exists()
     assert not (dest / "pyo3-build-config/.cargo_vcs_info.json").exists()
     text = result.reporter.text()
-    assert "newsfragments/1.added.md" in text
+    assert "newsfragments/PR-NUMBER.added.md" in text
     assert "0003-Add-a-nox-session.patch: skipped" in text
 
 
@@ -113,11 +113,13 @@ def test_untracked_file_in_the_way_is_refused(run_tools: RunTools, tmp_path: Pat
     assert run_tools("apply", "pyo3", "--source", "git", "--dest", str(dest)).code == 0
     repo = git.Repo(dest)
     repo.git.checkout("--quiet", "HEAD~3")
-    (dest / "newsfragments/1.added.md").write_text("untracked work\n")
+    (dest / "newsfragments/PR-NUMBER.added.md").write_text("untracked work\n")
     result = run_tools("apply", "pyo3", "--source", "git", "--dest", str(dest))
     assert result.code == 4
-    assert "untracked files the series would write: newsfragments/1.added.md" in result.stderr
-    assert (dest / "newsfragments/1.added.md").read_text() == "untracked work\n"
+    assert (
+        "untracked files the series would write: newsfragments/PR-NUMBER.added.md" in result.stderr
+    )
+    assert (dest / "newsfragments/PR-NUMBER.added.md").read_text() == "untracked work\n"
 
 
 def test_checkout_at_the_base_gets_the_series(run_tools: RunTools, tmp_path: Path) -> None:
@@ -223,7 +225,7 @@ def test_git_source_applies_every_patch(
         "Prefer the base interpreter",
     ]
     assert repo.commit("HEAD~3").hexsha == upstream.commit
-    assert (dest / "newsfragments/1.added.md").exists()
+    assert (dest / "newsfragments/PR-NUMBER.added.md").exists()
     assert repo.remote("upstream").url == upstream.repo.as_uri()
     again = run_tools("apply", "pyo3", "--source", "git", "--dest", str(dest))
     assert again.code == 0

@@ -55,7 +55,7 @@ def test_clean_port_onto_another_release(
     for artifact in pin.artifacts:
         published = Path(artifact.url.removeprefix("file://")).read_bytes()
         assert artifact.sha256 == hashlib.sha256(published).hexdigest()
-    assert pin.not_checked == ("newsfragments/1.added.md", "noxfile.py")
+    assert pin.not_checked == ("newsfragments/PR-NUMBER.added.md", "noxfile.py")
     assert "not checked against this release" in after
 
     # The patch for a file the registry lacks is carried over byte for byte; the one that
@@ -63,7 +63,7 @@ def test_clean_port_onto_another_release(
     old = {p.name: p.read_text() for p in upstream.series}
     assert (series / NOX).read_text() == old[NOX]
     new_prefer = (series / PREFER).read_text()
-    assert "+++ b/newsfragments/1.added.md" in new_prefer
+    assert "+++ b/newsfragments/PR-NUMBER.added.md" in new_prefer
     assert "+++ b/pyo3-build-config/src/impl_.rs" in new_prefer
     assert new_prefer.index("newsfragments/") < new_prefer.index("pyo3-build-config/")
 

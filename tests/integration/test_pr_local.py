@@ -203,6 +203,77 @@ def test_branch_is_on_main_with_only_the_series(
     assert run_git(checkout, "rev-parse", "HEAD~3") == main
 
 
+def test_pr_number_names_the_newsfragments_and_replaces_the_pushed_branch(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    """The pull request is opened with the placeholder; once it has its number, the branch is
+    prepared again with the real newsfragment names on main and replaces the pushed one."""
+    _port_to_1_0_1(run_tools, upstream, pins, tmp_path)
+    main = advance_main(upstream, {"src/lib.rs": LIB_MAIN})
+    report = _write(tmp_path, make_report(pins))
+    out, fork = tmp_path / "pr", tmp_path / "fork.git"
+    git.Repo.init(fork, bare=True)
+    first = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                      "--remote", str(fork), pins=pins)  # fmt: skip
+    assert first.code == 0, first.stderr
+    assert "--pr-number N" in first.reporter.text()
+    assert "to be named after this pull request's number" in (out / "body.md").read_text()
+    placeholder_tip = git.Repo(fork).commit("base-python").hexsha
+
+    numbered = run_tools("pr", "pyo3", "--report", str(report), "--out", str(out),
+                         "--remote", str(fork), "--pr-number", "6200", pins=pins)  # fmt: skip
+    assert numbered.code == 0, numbered.stderr + numbered.reporter.text()
+    checkout = out / "checkout"
+    assert run_git(checkout, "rev-parse", "HEAD~3") == main
+    assert _subjects(checkout, f"{main}..HEAD") == [
+        "Prefer the base interpreter", "Change the answer", "Add a nox session"
+    ]  # fmt: skip
+    added = run_git(checkout, "diff", "--name-only", "--diff-filter=A", f"{main}..HEAD")
+    assert added.splitlines() == ["newsfragments/6200.added.md"]
+    assert not (checkout / "newsfragments/PR-NUMBER.added.md").exists()
+    pushed = git.Repo(fork).commit("base-python").hexsha
+    assert pushed == run_git(checkout, "rev-parse", "HEAD") != placeholder_tip
+    assert "(replacing it)" in numbered.reporter.text()
+    assert "`newsfragments/6200.added.md`" in (out / "body.md").read_text()
+    assert " push --force " in numbered.stdout
+
+
+def test_pr_number_never_replaces_someone_elses_branch(
+    run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
+) -> None:
+    fork = tmp_path / "fork.git"
+    git.Repo.init(fork, bare=True)
+    run_git(upstream.repo, "push", "-q", str(fork), "HEAD:refs/heads/base-python")
+    theirs = git.Repo(fork).commit("base-python").hexsha
+    report = _write(tmp_path, make_report(pins))
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
+                       "--remote", str(fork), "--pr-number", "7", pins=pins)  # fmt: skip
+    assert result.code == 4, result.stderr
+    assert "not an earlier `tools pr`" in result.stderr
+    assert git.Repo(fork).commit("base-python").hexsha == theirs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pr-number", "12a"], "not a pull request number"),
+        (["--pr-number", "-3"], "not a pull request number"),
+        (["--pr-number", "0"], "not a pull request number"),
+        (["--pr-number", "5", "--source", "registry"], "--pr-number needs --source git"),
+    ],
+)
+def test_bad_pr_numbers_are_refused(
+    run_tools: RunTools, tmp_path: Path, pins: Path, args: list[str], message: str
+) -> None:
+    report = _write(tmp_path, make_report(pins))
+    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
+                       *args, pins=pins)  # fmt: skip
+    assert result.code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "pr").exists()
+
+
 def test_a_conflict_on_main_writes_and_pushes_nothing(
     run_tools: RunTools, tmp_path: Path, pins: Path, upstream: FakeUpstream
 ) -> None:

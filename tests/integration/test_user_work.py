@@ -23,11 +23,13 @@ def test_ignored_file_the_series_would_write_is_refused(
     repo.git.checkout("--quiet", "HEAD~3")
     (Path(repo.git_dir) / "info").mkdir(exist_ok=True)
     (Path(repo.git_dir) / "info" / "exclude").write_text("*.md\n")
-    (dest / "newsfragments/1.added.md").write_text("my ignored notes\n")
+    (dest / "newsfragments/PR-NUMBER.added.md").write_text("my ignored notes\n")
     before = tree_digest(dest)
     result = run_tools("apply", "pyo3", "--source", "git", "--dest", str(dest))
     assert result.code == 4
-    assert "untracked files the series would write: newsfragments/1.added.md" in result.stderr
+    assert (
+        "untracked files the series would write: newsfragments/PR-NUMBER.added.md" in result.stderr
+    )
     assert "ignored files count too" in result.stderr
     assert tree_digest(dest) == before
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from tests.pr_inputs import FORK, golden_base
+from tests.pr_inputs import FORK, golden_base, golden_fragments
 from tools.pins import load_pins
 from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment
 from tools.reportdata import ReportData, load_report
@@ -38,7 +38,9 @@ def test_golden_render(project: str) -> None:
     pins = load_pins()
     pin = pins.select(project, None)
     sibling = pins.select("maturin" if project == "pyo3" else "pyo3", None)
-    title, body = render(pin, sibling, _report(), [], base=golden_base(pin))
+    title, body = render(
+        pin, sibling, _report(), [], base=golden_base(pin), fragments=golden_fragments(pin)
+    )
     rendered = f"{title}\n\n{body}"
     golden = GOLDEN / f"pr-{project}.md"
     if os.environ.get("UPDATE_GOLDEN"):
