@@ -223,7 +223,12 @@ class Primer:
         return self._fact(ctx, module, [ctx.python, "-m", module, "--version"])
 
     def inputs(self, ctx: VerifyContext, spec: PrimeSpec, stage: Path) -> dict[str, str]:
-        script = "import sys; print(sys.version)"
+        # The base interpreter's file too: pyo3 with the series tracks its mtime, so a prime
+        # from before a reinstall at the same path would not be the build it claims to be.
+        script = ("import os, sys\n"
+                  "base = getattr(sys, '_base_executable', None) or sys.executable\n"
+                  "stat = os.stat(base)\n"
+                  "print(sys.version, base, stat.st_mtime_ns, stat.st_size)")  # fmt: skip
         return prime_inputs(
             spec,
             stage_path=stage,
