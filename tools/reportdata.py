@@ -24,7 +24,7 @@ from tools.verify.artifacts import series_hash
 SCHEMA_VERSION = 1
 
 
-class CellData(TypedDict):
+class _RequiredCell(TypedDict):
     maturin: str
     pyo3: str
     frontend: str
@@ -38,6 +38,11 @@ class CellData(TypedDict):
     import_ok: bool
     import_detail: str
     ok: bool
+
+
+class CellData(_RequiredCell, total=False):
+    cold_by: str  # the frontend whose cold build primed the target dir
+    cold_from: str  # "this run", or "prime of <date>" (a prime an earlier run made)
 
 
 class SafetyData(TypedDict):
@@ -78,6 +83,7 @@ class ReportData(_RequiredReport, total=False):
     notes: list[str]
     real: list[dict[str, Any]]
     real_seconds: float
+    phases: dict[str, float]  # seconds per phase: prepare, matrix, safety, upstream, real
 
 
 _SIMPLE = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.platforms import HOST
 from tools.reporter import Reporter
@@ -12,6 +13,9 @@ from tools.runner import Runner
 from tools.verify.artifacts import Trees, Variant
 from tools.verify.fixtures import Fixture, FixtureName, render_fixture
 from tools.verify.frontends import BuildSetup
+
+if TYPE_CHECKING:
+    from tools.verify.primes import Primer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +28,7 @@ class VerifyContext:
     maturin_version: str
     pyo3_trees: Trees
     wheelhouses: dict[Variant, Path]
+    primer: Primer  # primed target dirs, kept across runs
     # The same CPython version as `python` with the other GIL setting (free-threading scenario).
     ft_pair: Path | None = None
 

@@ -1,8 +1,14 @@
 """The rollout table: maturin old/new x pyo3 old/new, per frontend and fixture.
 
-Each cell builds its fixture once through the frontend (cold, which warms a fresh target dir),
-then again through the same frontend in a new isolated environment against the same target dir,
-as a CI cache restore would, and reads cargo's own account of what the second build compiled.
+For each maturin x pyo3 x fixture a target dir is primed once by a cold build (`primes.py`;
+kept in the tool cache across runs while its inputs stay the same). Each frontend's cell then
+builds the fixture in a fresh isolated environment against a copy of that target dir, as a CI
+cache restored from another job would, and reads cargo's own account of what it compiled.
+
+uv primes for uv and build: both run maturin in an isolated environment of their own, so a
+prime from uv's environment is a cache from another job for either. pip primes for itself: pip
+runs maturin with the caller's interpreter (its isolation does not change `sys.executable`), so
+a prime made in another frontend's isolated environment is not a situation a pip user meets.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from tools.verify.artifacts import VARIANTS, Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.fixtures import FixtureName
 from tools.verify.frontends import Frontend, build_wheel
+from tools.verify.primes import PrimeSpec
 
 Expected = Literal["cached", "status quo"]
 
@@ -37,10 +44,17 @@ class CellResult:
     expected: Expected = "status quo"
     ok: bool = False
     problems: list[str] = field(default_factory=list)
+    cold_by: str = ""  # the frontend whose cold build primed the target dir
+    cold_from: str = ""  # "this run", or "prime of <date>" for a prime an earlier run made
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.frontend, self.fixture)
+
+
+def primer_of(frontend: Frontend) -> Frontend:
+    """The frontend whose cold build primes a cell's target dir (see the module docstring)."""
+    return "pip" if frontend == "pip" else "uv"
 
 
 def run_cell(
@@ -48,16 +62,18 @@ def run_cell(
 ) -> CellResult:
     where = ctx.work / "cells" / f"maturin-{maturin}-pyo3-{pyo3}" / frontend / fixture
     shutil.rmtree(where, ignore_errors=True)
-    project = ctx.fixture(fixture, pyo3, where)
-    setup = ctx.setup(maturin, where / "target")
     label = f"maturin {maturin} x pyo3 {pyo3} | {frontend} | {fixture}"
-    with ctx.reporter.progress(f"{label}: cold build"):
-        cold = build_wheel(ctx.runner, frontend, project.project, where / "dist-cold", setup)
+    spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=primer_of(frontend))
+    primed = ctx.primer.prime(ctx, spec)  # a fresh copy of the primed project and target dir
+    setup = ctx.setup(maturin, primed.target)
+    # The warm build runs alone: no other step of this run competes with it for the cores.
     with ctx.reporter.progress(f"{label}: warm build in a fresh isolated environment"):
-        warm = build_wheel(ctx.runner, frontend, project.project, where / "dist-warm", setup)
+        warm = build_wheel(ctx.runner, frontend, primed.fixture.project, where / "dist-warm",
+                           setup)  # fmt: skip
     import_ok, detail = import_wheel(
-        ctx.runner, warm.wheel, project.import_check(), ctx.python, where / "venv"
+        ctx.runner, warm.wheel, primed.fixture.import_check(), ctx.python, where / "venv"
     )
+    cold = primed.cold
     notes = [n for notes in warm.evidence.warnings.values() for n in notes]
     notes += [f"cold: {n}" for notes in cold.evidence.warnings.values() for n in notes]
     return CellResult(
@@ -74,6 +90,8 @@ def run_cell(
         import_detail=detail,
         base_python_exported="PYO3_BASE_PYTHON" in warm.evidence.maturin_env,
         build_script_notes=notes,
+        cold_by=spec.frontend,
+        cold_from=primed.cold_from,
     )
 
 
@@ -114,6 +132,9 @@ def judge(cells: list[CellResult]) -> None:
 def run_matrix(
     ctx: VerifyContext, frontends: list[Frontend], fixtures: list[FixtureName]
 ) -> list[CellResult]:
+    # Cells run one after another. Overlapping a cell's import check (a venv, an install and
+    # an import: a fraction of a second) with the next cell's build would save little and put
+    # a second process on the 2 cores while that warm build is timed, so it is not done.
     cells: list[CellResult] = []
     total = len(frontends) * len(fixtures) * 4
     for frontend in frontends:

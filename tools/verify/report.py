@@ -31,6 +31,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     real: list[AuditResult] = field(default_factory=list)
     real_seconds: float = 0.0  # the real-projects phase, not counted in `seconds`
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (phases.py)
 
     @property
     def ok(self) -> bool:

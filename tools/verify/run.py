@@ -18,11 +18,13 @@ from tools.pins import Pin, Pins
 from tools.platforms import HOST
 from tools.reporter import Reporter
 from tools.runner import Runner
-from tools.verify.artifacts import maturin_wheels, series_hash, source_trees, wheelhouse
+from tools.verify.artifacts import VARIANTS, maturin_wheels, series_hash, source_trees, wheelhouse
 from tools.verify.context import VerifyContext
 from tools.verify.fixtures import FixtureName
 from tools.verify.frontends import Frontend
 from tools.verify.matrix import run_matrix
+from tools.verify.phases import PhaseClock
+from tools.verify.primes import Primer
 from tools.verify.report import Report
 from tools.verify.safety import run_safety
 from tools.verify.upstream import run_upstream_checks
@@ -83,6 +85,7 @@ def environment(runner: Runner, options: VerifyOptions) -> dict[str, str]:
 def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = time.monotonic()
+    phases = PhaseClock()
     runner = Runner(reporter)
     git = Git(runner)
     reporter.step("preparing pyo3 sources without and with the series")
@@ -93,6 +96,10 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     work = cache.builds / "verify"
     houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel)
               for variant, wheel in wheels.items()}  # fmt: skip
+    pyo3_series = series_hash(options.pyo3)
+    primer = Primer(cache.builds / "primes", {
+        variant: f"pyo3 {options.pyo3.version} series {pyo3_series} at {pyo3_trees[variant]}"
+        for variant in VARIANTS})  # fmt: skip
     ctx = VerifyContext(
         runner=runner,
         reporter=reporter,
@@ -102,14 +109,18 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         maturin_version=options.maturin.version,
         pyo3_trees=pyo3_trees,
         wheelhouses=houses,
+        primer=primer,
         ft_pair=options.ft_pair,
     )
+    phases.lap("prepare")
     reporter.step(f"rollout matrix: {', '.join(options.frontends)} x {', '.join(options.fixtures)}")
     cells = run_matrix(ctx, options.frontends, options.fixtures)
+    phases.lap("matrix")
     safety = []
     if options.scenarios != []:
         reporter.step("safety scenarios")
         safety = run_safety(ctx, options.other_python, options.scenarios)
+    phases.lap("safety")
     checks = []
     if options.upstream_checks:
         reporter.step("upstream checks on the patched trees")
@@ -117,6 +128,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
                                      runner, reporter)  # fmt: skip
         checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
                                       cache, runner, reporter)  # fmt: skip
+    phases.lap("upstream")
     seconds = round(time.monotonic() - start, 1)  # the real projects are a phase of their own
     real = []
     real_seconds = 0.0
@@ -135,6 +147,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
             reporter=reporter,
         )  # fmt: skip
         real_seconds = round(time.monotonic() - real_start, 1)
+    phases.lap("real")
     return Report(
         pins={"pyo3": options.pyo3.version, "maturin": options.maturin.version},
         series={"pyo3": series_hash(options.pyo3), "maturin": series_hash(options.maturin)},
@@ -154,6 +167,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         seconds=seconds,
         real=real,
         real_seconds=real_seconds,
+        phases=phases.seconds,
     )
 
 

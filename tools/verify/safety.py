@@ -3,6 +3,13 @@ than a slow one), and must behave as documented at its edges.
 
 A scenario is data: a name, what it does, what it expects, a measure step that runs real builds
 and returns an `Observation`, and a pure verdict (`tools.verify.verdicts`) that judges it.
+
+Where a scenario's first build only warms a target dir, with nothing of the scenario's own in
+its inputs, it starts from a prime (`primes.py`) instead: the cold build of those same inputs,
+kept across runs, its output recorded as it ran. Each such step says why that is sound. The
+others build from scratch: their first build's inputs are made by the run itself (a venv, a
+copied interpreter, a config file, each with new mtimes), take an interpreter the prime key does
+not describe (another CPython), or pass frontend options a prime does not take.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
 from tools.verify.observations import Build, Observation
 from tools.verify.platform_scenarios import PLATFORM_SCENARIOS
+from tools.verify.primes import Primed, PrimeSpec
 from tools.verify.scenario import Scenario, ScenarioResult
 from tools.verify.verdicts import REINSTALL_STEPS, Verdict
 
@@ -49,14 +57,34 @@ class Measure:
         self.ctx = ctx
         self.other_python = other_python
         self.discovery = discovery_package(ctx.pyo3_version)
+        self._primed_from = ""  # where the current scenario's first build came from, if primed
 
     def _where(self, name: str) -> Path:
+        self._primed_from = ""  # every scenario starts here
         where = self.ctx.work / "safety" / name
         shutil.rmtree(where, ignore_errors=True)
         return where
 
     def _fixture(self, where: Path, pyo3: Variant = "new", name: FixtureName = "ext") -> Fixture:
         return self.ctx.fixture(name, pyo3, where)
+
+    def _primed(
+        self,
+        maturin: Variant,
+        pyo3: Variant,
+        fixture: FixtureName = "ext",
+        *,
+        frontend: Frontend = "uv",
+        stage: str = "matrix",
+        **env: str,
+    ) -> Primed:
+        """A fresh copy of the prime of these inputs (the matrix's own when `stage` and `env` are
+        the matrix's), made first if no run has made it."""
+        spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=frontend,
+                         stage=stage, extra_env=tuple(sorted(env.items())))  # fmt: skip
+        primed = self.ctx.primer.prime(self.ctx, spec)
+        self._primed_from = f"{spec.frontend}, {primed.cold_from}"
+        return primed
 
     def _uv(self, fixture: Fixture, setup: BuildSetup, out: Path) -> BuildRun:
         return build_wheel(self.ctx.runner, "uv", fixture.project, out, setup)
@@ -73,6 +101,8 @@ class Measure:
         imported: tuple[bool, str] | None,
         **facts: str,
     ) -> Observation:
+        if self._primed_from:
+            facts["first build primed"] = self._primed_from
         return Observation(
             builds=tuple(_build(label, run) for label, run in runs),
             imported=None if imported is None else imported[0],
@@ -136,9 +166,10 @@ class Measure:
         if self.other_python is None:
             return Observation(skipped="no second CPython minor version was found")
         where = self._where("other-minor-version")
-        fixture = self._fixture(where)
-        setup = self.ctx.setup("new", where / "target")
-        first = self._uv(fixture, setup, where / "first")
+        # The first build is the matrix's new/new ext cold build through uv: the same inputs.
+        primed = self._primed("new", "new")
+        fixture, first = primed.fixture, primed.cold
+        setup = self.ctx.setup("new", primed.target)
         other = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
                            python=self.other_python, extra_env={})  # fmt: skip
         second = self._uv(fixture, other, where / "second")
@@ -148,9 +179,10 @@ class Measure:
 
     def base_dropped(self) -> Observation:
         where = self._where("base-dropped")
-        fixture = self._fixture(where)
-        first = self._uv(fixture, self.ctx.setup("new", where / "target"), where / "first")
-        second = self._uv(fixture, self.ctx.setup("old", where / "target"), where / "second")
+        # The first build is the matrix's new/new ext cold build through uv: the same inputs.
+        primed = self._primed("new", "new")
+        fixture, first = primed.fixture, primed.cold
+        second = self._uv(fixture, self.ctx.setup("old", primed.target), where / "second")
         imported = self._import(second, fixture, where / "check")
         return self._observe([("maturin new", first), ("maturin old", second)], imported)
 
@@ -180,11 +212,12 @@ class Measure:
 
     def base_path_invalid(self) -> Observation:
         where = self._where("base-path-invalid")
-        fixture = self._fixture(where)
-        setup = self.ctx.setup(
-            "old", where / "target", PYO3_BASE_PYTHON=str(where / "no-such-python")
-        )
-        first = self._uv(fixture, setup, where / "first")
+        # The first build only warms the target dir with the bad base set; the prime's key
+        # holds that setting (a path that never exists), and its warning is recorded as built.
+        missing = str(where / "no-such-python")
+        primed = self._primed("old", "new", stage="base-path-invalid", PYO3_BASE_PYTHON=missing)
+        fixture, first = primed.fixture, primed.cold
+        setup = self.ctx.setup("old", primed.target, PYO3_BASE_PYTHON=missing)
         second = self._uv(fixture, setup, where / "second")
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported)
@@ -205,11 +238,12 @@ class Measure:
         return self._observe(runs, None)
 
     def rerun_triggers(self) -> Observation:
-        where = self._where("rerun-triggers")
-        fixture = self._fixture(where)
-        setup = self.ctx.setup("new", where / "target")
-        first = self._uv(fixture, setup, where / "first")
-        output = build_script_output(setup.target_dir, self.discovery)
+        self._where("rerun-triggers")
+        # One build, the matrix's new/new ext cold build through uv; its build script's output
+        # is in the prime's target dir as that build wrote it.
+        primed = self._primed("new", "new")
+        first = primed.cold
+        output = build_script_output(primed.target, self.discovery)
         lines = sorted({line.split("=", 1)[1] for line in output.splitlines()
                         if line.startswith(("cargo:rerun-if-env-changed=",
                                             "cargo::rerun-if-env-changed="))})  # fmt: skip
@@ -217,10 +251,12 @@ class Measure:
 
     def downstream_current_interpreter(self) -> Observation:
         where = self._where("downstream-current-interpreter")
-        fixture = self._fixture(where, name="downstream")
-        setup = self.ctx.setup("new", where / "target")
-        first = self._uv(fixture, setup, where / "first")
-        (fixture.project / "build.rs").touch()
+        # The first build is the matrix's new/new downstream cold build through uv; its build
+        # script's interpreter (a deleted isolated env's) is recorded in the prime's log.
+        primed = self._primed("new", "new", "downstream")
+        fixture, first = primed.fixture, primed.cold
+        setup = self.ctx.setup("new", primed.target)
+        (fixture.project / "build.rs").touch()  # in the restored copy, never in the prime
         second = self._uv(fixture, setup, where / "second")
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported,
@@ -228,9 +264,10 @@ class Measure:
 
     def downstream_opt_in(self) -> Observation:
         where = self._where("downstream-opt-in")
-        fixture = self._fixture(where, name="downstream-opt-in")
-        setup = self.ctx.setup("new", where / "target")
-        first = self._uv(fixture, setup, where / "first")
+        # The first build only warms a new/new target dir for the opt-in fixture: a prime.
+        primed = self._primed("new", "new", "downstream-opt-in")
+        fixture, first = primed.fixture, primed.cold
+        setup = self.ctx.setup("new", primed.target)
         second = self._uv(fixture, setup, where / "second")
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported)
@@ -259,7 +296,14 @@ class Measure:
     def caller_sets_base(self, frontend: Frontend) -> Observation:
         where = self._where(f"caller-sets-base-{frontend}")
         right = self.base_of(self.ctx.python)
-        fixture, first, second = self._twice(frontend, where, "old", right)
+        # The first build only warms the target dir with the caller's base set; the prime's key
+        # holds that setting and the interpreter behind it (path, version, file times).
+        stage = f"caller-sets-base-{frontend}"
+        primed = self._primed("old", "new", frontend=frontend, stage=stage,
+                              PYO3_BASE_PYTHON=str(right))  # fmt: skip
+        fixture, first = primed.fixture, primed.cold
+        setup = self.ctx.setup("old", primed.target, PYO3_BASE_PYTHON=str(right))
+        second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported,
                              PYO3_BASE_PYTHON=str(right))  # fmt: skip
