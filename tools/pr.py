@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from tools.pins import Pin
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, prepare_branch
 from tools.reportdata import ReportData, load_report, pin_problems
 from tools.reporter import Reporter
+from tools.runner import Runner
 from tools.series import load_series
 from tools.sources import SourceKind
 from tools.templates import render_template
 from tools.verify.report import report_frontends
+from tools.verify.upstream import UpstreamCheck, branch_gates
 
 UPSTREAM_REPOS = {"pyo3": "PyO3/pyo3", "maturin": "PyO3/maturin"}
 # Where `--as-comment` offers the series: the open pyo3 pull request for the pyo3 half, the
@@ -57,6 +59,10 @@ class PrOptions:
     onto: str = DEFAULT_ONTO
     as_comment: bool = False
     force: bool = False
+    # the upstream pull request's number, once it has one (`--pr-number`): the changelog gate
+    # needs it
+    pr_number: int | None = None
+    gates: bool = True  # run upstream's gates on the prepared branch
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class PrResult:
     commands: list[str]
     unverified: list[str]
     notes: list[str]
+    gates: list[UpstreamCheck] | None = None
 
 
 def report_problems(report: ReportData, pins: dict[str, Pin]) -> list[str]:
@@ -84,9 +91,18 @@ def report_problems(report: ReportData, pins: dict[str, Pin]) -> list[str]:
 
 
 def _values(
-    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], base: BranchBase
+    pin: Pin,
+    sibling: Pin,
+    report: ReportData,
+    unverified: list[str],
+    base: BranchBase,
+    *,
+    gates: list[UpstreamCheck] | None,
 ) -> dict[str, Any]:
     return {
+        # upstream's gates as run on the prepared branch (None: not run there), as the report
+        # records them
+        "gates": None if gates is None else [asdict(g) for g in gates],
         "pin": pin,
         "sibling": sibling,
         "report": report,
@@ -98,9 +114,15 @@ def _values(
 
 
 def render(
-    pin: Pin, sibling: Pin, report: ReportData, unverified: list[str], *, base: BranchBase
+    pin: Pin,
+    sibling: Pin,
+    report: ReportData,
+    unverified: list[str],
+    *,
+    base: BranchBase,
+    gates: list[UpstreamCheck] | None = None,
 ) -> tuple[str, str]:
-    values = _values(pin, sibling, report, unverified, base)
+    values = _values(pin, sibling, report, unverified, base, gates=gates)
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
@@ -125,9 +147,10 @@ def render_comment(
     *,
     base: BranchBase,
     link: markdown.Trusted,
+    gates: list[UpstreamCheck] | None = None,
 ) -> str:
     """The comment for the existing upstream thread that offers the series (`--as-comment`)."""
-    values = _values(pin, sibling, report, unverified, base)
+    values = _values(pin, sibling, report, unverified, base, gates=gates)
     return render_template(f"pr-{pin.project}-comment.md.j2", link=link, **values)
 
 
@@ -153,6 +176,11 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         options.pin, source=options.source, onto=options.onto, dest=options.checkout,
         branch=options.branch, git_url=options.git_url, cache=cache, git=git, reporter=reporter,
     )  # fmt: skip
+    gates = None
+    if options.gates:
+        reporter.step(f"upstream's gates on {prepared.branch}")
+        gates = branch_gates(options.pin, prepared.dest, cache=cache, runner=Runner(reporter),
+                             reporter=reporter, pr_number=options.pr_number)  # fmt: skip
     if options.remote:
         git(prepared.dest, "push", "--quiet", "--", options.remote,
             f"refs/heads/{prepared.branch}:refs/heads/{prepared.branch}")  # fmt: skip
@@ -163,7 +191,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     if options.as_comment:
         link = branch_link(options.remote, prepared.branch)
         comment = render_comment(options.pin, options.sibling, report, problems,
-                                 base=prepared.base, link=link)  # fmt: skip
+                                 base=prepared.base, link=link, gates=gates)  # fmt: skip
         files = write_files(out, {"comment.md": comment})
         repo, kind, number = COMMENT_THREADS[options.pin.project]
         commands.append(shlex.join(["gh", kind, "comment", str(number), "--repo", repo,
@@ -174,7 +202,8 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
                 "the pushed branch"
             )
     else:
-        title, body = render(options.pin, options.sibling, report, problems, base=prepared.base)
+        title, body = render(options.pin, options.sibling, report, problems, base=prepared.base,
+                             gates=gates)  # fmt: skip
         files = write_files(out, {"title.txt": title + "\n", "body.md": body})
         commands.append(shlex.join([
             "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],
@@ -188,4 +217,4 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             f"{DEFAULT_ONTO}: prepare it with --source git before opening the pull request"
         )
     return PrResult(files, prepared.dest, prepared.branch, prepared.base, commands, problems,
-                    notes)  # fmt: skip
+                    notes, gates)  # fmt: skip
