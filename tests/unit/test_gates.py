@@ -192,6 +192,8 @@ def test_the_changelog_gate_runs_with_a_pull_request_number() -> None:
     gates = pyo3_gates(PYO3_CHANGED, build_config_manifest="", pr_number=6200, title="feat: x")
     (changelog,) = [g for g in gates if g.name == "changelog"]
     assert (changelog.pr_event, changelog.pr_title) == (6200, "feat: x")
+    # the tree without the series never has its newsfragment: no baseline to excuse a failure
+    assert not changelog.baseline
     assert not_run_reason(changelog, lambda _: True) is None
 
 

@@ -261,7 +261,7 @@ def run_gates(
             )
             continue
         old = None
-        if (new.returncode != 0 or new.failures) and old_tree is not None:
+        if (new.returncode != 0 or new.failures) and old_tree is not None and gate.baseline:
             old, _, _ = _run(
                 gate, old_tree, target, runner, reporter, label=f"{label} (without the series)"
             )
