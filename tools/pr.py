@@ -179,8 +179,10 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     gates = None
     if options.gates:
         reporter.step(f"upstream's gates on {prepared.branch}")
-        gates = branch_gates(options.pin, prepared.dest, cache=cache, runner=Runner(reporter),
-                             reporter=reporter, pr_number=options.pr_number)  # fmt: skip
+        on = prepared.base.commit if prepared.base.source == "git" else None
+        gates = branch_gates(options.pin, prepared.dest, base=on, cache=cache,
+                             runner=Runner(reporter), reporter=reporter,
+                             pr_number=options.pr_number)  # fmt: skip
     if options.remote:
         git(prepared.dest, "push", "--quiet", "--", options.remote,
             f"refs/heads/{prepared.branch}:refs/heads/{prepared.branch}")  # fmt: skip

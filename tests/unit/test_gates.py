@@ -166,7 +166,7 @@ PYO3_CHANGED = [
     "pyo3-build-config/src/impl_.rs",
 ]
 # what the registry artifacts of pyo3 ship of the files the gates need
-REGISTRY_TREE = {"build.rs", "guide/src/building-and-distribution.md", "typos.toml",
+REGISTRY_TREE = {"Cargo.toml", "build.rs", "guide/src/building-and-distribution.md", "typos.toml",
                  "pyo3-build-config/src/impl_.rs"}  # fmt: skip
 
 
@@ -183,9 +183,18 @@ def test_pyo3_on_a_registry_tree_every_gate_without_its_files_is_not_run() -> No
         "newsfragments/6113.added.md",
         "changelog": NEEDS_PR_NUMBER,
     }
-    # the cargo gates need nothing the registry lacks
-    assert all(not_run_reason(g, REGISTRY_TREE.__contains__) is None for g in gates
+    # the cargo gates need nothing the registry lacks, but their manifests
+    manifests = REGISTRY_TREE | {
+        "Cargo.toml",
+        "pyo3-ffi/Cargo.toml",
+        "pyo3-build-config/Cargo.toml",
+    }
+    assert all(not_run_reason(g, manifests.__contains__) is None for g in gates
                if g.cargo and g.kind != "nox")  # fmt: skip
+    clippy = next(g for g in gates if g.kind == "clippy" and g.cwd == "pyo3-ffi")
+    assert not_run_reason(clippy, REGISTRY_TREE.__contains__) == (
+        "needs the git source: the tree has no pyo3-ffi/Cargo.toml"
+    )
 
 
 def test_the_changelog_gate_runs_with_a_pull_request_number() -> None:

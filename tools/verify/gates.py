@@ -54,7 +54,10 @@ def not_run_reason(gate: Gate, exists: Callable[[str], bool]) -> str | None:
     None when it can."""
     if gate.not_run is not None:
         return gate.not_run
-    missing = [path for path in gate.needs if not exists(path)]
+    needs = list(gate.needs)
+    if gate.cargo:  # a cargo gate runs on the manifest in its directory
+        needs.insert(0, "Cargo.toml" if gate.cwd == "." else f"{gate.cwd}/Cargo.toml")
+    missing = [path for path in needs if not exists(path)]
     if missing:
         return f"needs the git source: the tree has no {', '.join(missing)}"
     return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import Cache
+from tools.errors import CommandFailed
 from tools.gitops import Git
 from tools.pins import Pin
 from tools.reporter import Reporter
@@ -243,7 +244,24 @@ def run_gates(
                 )
             )
             continue
-        new, output, seconds = _run(gate, new_tree, target, runner, reporter, label=label)
+        try:
+            new, output, seconds = _run(gate, new_tree, target, runner, reporter, label=label)
+        except CommandFailed as exc:  # the tool is not installed
+            reporter.warn(f"{label}: not run: {exc}")
+            results.append(
+                UpstreamCheck(
+                    gate.project,
+                    gate.command,
+                    0,
+                    0,
+                    True,
+                    0.0,
+                    name=gate.name,
+                    status="not run",
+                    reason=str(exc),
+                )
+            )
+            continue
         if (why := not_built_here(gate.kind, output)) is not None:
             reporter.warn(f"{label}: not run: {why}")
             results.append(
@@ -310,18 +328,21 @@ def branch_gates(
     pin: Pin,
     checkout: Path,
     *,
+    base: str | None,
     cache: Cache,
     runner: Runner,
     reporter: Reporter,
     pr_number: int | None = None,
 ) -> list[UpstreamCheck]:
     """Runs upstream's gates on a prepared pull request branch (`tools pr`), against the same
-    checkout without the series (its commit before the series', checked out beside it)."""
+    checkout without the series: `base`, the commit the series was put on (None: the branch's
+    root commit, the registry base `tools apply` makes), checked out beside it."""
     git = Git(runner)
+    if base is None:
+        base = git(checkout, "rev-list", "--max-parents=0", "HEAD").stdout.split()[0]
     cache.root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="gates-", dir=cache.root))
     old_tree = scratch / "without-series"
-    base = f"HEAD~{len(pin.patches)}"
     git(checkout, "worktree", "add", "--quiet", "--detach", str(old_tree), base)
     try:
         target = cache.builds / f"{pin.project}-branch-gates-target"
