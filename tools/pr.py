@@ -13,7 +13,7 @@ import re
 import shlex
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from tools.pins import Pin
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, PreparedBranch, prepare_branch
 from tools.reportdata import ReportData, load_report, pin_problems
 from tools.reporter import Reporter
+from tools.runner import Runner
 from tools.series import load_series
 from tools.sources import SourceKind
 from tools.templates import render_template
 from tools.verify.report import report_frontends
+from tools.verify.upstream import UpstreamCheck, branch_gates
 
 UPSTREAM_REPOS = {"pyo3": "PyO3/pyo3", "maturin": "PyO3/maturin"}
 # Where `--as-comment` offers the series: the open pyo3 pull request for the pyo3 half, the
@@ -59,7 +61,10 @@ class PrOptions:
     onto: str = DEFAULT_ONTO
     as_comment: bool = False
     force: bool = False
-    pr_number: int | None = None  # names the newsfragments (pyo3's changelog check wants it)
+    # the upstream pull request's number, once it has one (`--pr-number`): names pyo3's
+    # newsfragments after it, and the changelog gate needs it
+    pr_number: int | None = None
+    gates: bool = True  # run upstream's gates on the prepared branch
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class PrResult:
     commands: list[str]
     unverified: list[str]
     notes: list[str]
+    gates: list[UpstreamCheck] | None = None
 
 
 def report_problems(report: ReportData, pins: dict[str, Pin]) -> list[str]:
@@ -94,8 +100,12 @@ def _values(
     *,
     base: BranchBase,
     fragments: Sequence[str],
+    gates: list[UpstreamCheck] | None,
 ) -> dict[str, Any]:
     return {
+        # upstream's gates as run on the prepared branch (None: not run there), as the report
+        # records them
+        "gates": None if gates is None else [asdict(g) for g in gates],
         "pin": pin,
         "sibling": sibling,
         "report": report,
@@ -116,8 +126,9 @@ def render(
     *,
     base: BranchBase,
     fragments: Sequence[str] = (),
+    gates: list[UpstreamCheck] | None = None,
 ) -> tuple[str, str]:
-    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates)
     title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
@@ -143,9 +154,10 @@ def render_comment(
     base: BranchBase,
     link: markdown.Trusted,
     fragments: Sequence[str] = (),
+    gates: list[UpstreamCheck] | None = None,
 ) -> str:
     """The comment for the existing upstream thread that offers the series (`--as-comment`)."""
-    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates)
     return render_template(f"pr-{pin.project}-comment.md.j2", link=link, **values)
 
 
@@ -172,6 +184,13 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         branch=options.branch, git_url=options.git_url, cache=cache, git=git, reporter=reporter,
         pr_number=options.pr_number,
     )  # fmt: skip
+    gates = None
+    if options.gates:
+        reporter.step(f"upstream's gates on {prepared.branch}")
+        on = prepared.base.commit if prepared.base.source == "git" else None
+        gates = branch_gates(options.pin, prepared.dest, base=on, cache=cache,
+                             runner=Runner(reporter), reporter=reporter,
+                             pr_number=options.pr_number)  # fmt: skip
     if options.remote:
         _push(prepared, options.remote, git, reporter)
     push_to = options.remote or "<your fork's URL>"
@@ -191,7 +210,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         link = branch_link(options.remote, prepared.branch)
         comment = render_comment(options.pin, options.sibling, report, problems,
                                  base=prepared.base, link=link,
-                                 fragments=prepared.fragments)  # fmt: skip
+                                 fragments=prepared.fragments, gates=gates)  # fmt: skip
         files = write_files(out, {"comment.md": comment})
         repo, kind, number = COMMENT_THREADS[options.pin.project]
         commands.append(shlex.join(["gh", kind, "comment", str(number), "--repo", repo,
@@ -203,7 +222,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             )
     else:
         title, body = render(options.pin, options.sibling, report, problems, base=prepared.base,
-                             fragments=prepared.fragments)  # fmt: skip
+                             fragments=prepared.fragments, gates=gates)  # fmt: skip
         files = write_files(out, {"title.txt": title + "\n", "body.md": body})
         commands.append(shlex.join([
             "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],
@@ -217,7 +236,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             f"{DEFAULT_ONTO}: prepare it with --source git before opening the pull request"
         )
     return PrResult(files, prepared.dest, prepared.branch, prepared.base, commands, problems,
-                    notes)  # fmt: skip
+                    notes, gates)  # fmt: skip
 
 
 def _push(prepared: PreparedBranch, remote: str, git: Git, reporter: Reporter) -> None:

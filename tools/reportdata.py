@@ -53,13 +53,23 @@ class SafetyData(TypedDict):
     ok: bool
 
 
-class UpstreamData(TypedDict):
+class _UpstreamRequired(TypedDict):
     project: str
     command: str
     passed: int
     failed: int
     ok: bool
     seconds: float
+
+
+class UpstreamData(_UpstreamRequired, total=False):
+    """One upstream gate. Reports written before the gates have no `name`, `status` or
+    `reason`: their checks all ran, so their status follows from `ok`."""
+
+    name: str
+    status: str  # "passed", "failed" or "not run"
+    reason: str  # why it was not run, or its first failure
+    baseline: list[str]
 
 
 class _RequiredReport(TypedDict):

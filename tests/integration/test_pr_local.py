@@ -77,6 +77,14 @@ def test_renders_and_prepares_the_branch(
     assert title.startswith("pyo3-build-config: prefer `PYO3_BASE_PYTHON`")
     assert "Closes #6113" in body
     assert "| new | new | `ext` | none |" in body
+    # upstream's gates, run on the prepared branch: the fixture has no pyo3-ffi crate and no
+    # pull request number, so those gates say why they did not run
+    gates = body.split("### Upstream gates run on this branch", 1)[1]
+    assert (
+        "- `cargo build (in pyo3-ffi)`: not run: needs the git source: the tree has no "
+        "pyo3-ffi/Cargo.toml" in gates
+    )
+    assert "not run: needs the pull request number (--pr-number)" in gates
     assert "**Prefer the base interpreter**" in body
     assert "Unverified" not in body
     repo = git.Repo(out / "checkout")

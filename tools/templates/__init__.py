@@ -5,6 +5,7 @@ Every value printed is escaped for Markdown unless a filter made it (`tools.mark
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,15 @@ import jinja2
 from tools import markdown
 
 TEMPLATES = Path(__file__).resolve().parent
+
+
+def gate_result(check: Mapping[str, Any]) -> markdown.Trusted:
+    """One upstream gate's result in a sentence: a not-run gate says why, never "clean"."""
+    if check.get("status") == "not run":
+        return markdown.Trusted("not run: " + markdown.text(check.get("reason", "")))
+    if "cargo test" in check["command"]:
+        return markdown.Trusted(f"{check['passed']} passed, {check['failed']} failed")
+    return markdown.Trusted("clean" if check["ok"] else "NOT clean")
 
 
 def _environment() -> jinja2.Environment:
@@ -32,6 +42,7 @@ def _environment() -> jinja2.Environment:
     env.filters["code"] = markdown.code
     env.filters["shell"] = markdown.shell
     env.filters["subject"] = markdown.subject
+    env.filters["gate"] = gate_result
     return env
 
 

@@ -54,10 +54,18 @@ def summarize(report: Mapping[str, Any], path: Path) -> PairSummary:
         maturin=report["pins"]["maturin"],
         new_new_cached=", ".join(f"{f}: {'yes' if cached(f) else 'NO'}" for f in frontends),
         safety=f"{ran_ok} ok, {failed} failed, {skipped} skipped",
-        upstream=f"{sum(1 for u in upstream if u['ok'])}/{len(upstream)} ok",
+        upstream=_upstream(upstream),
         ok=bool(report["ok"]),
         report=path.name,
     )
+
+
+def _upstream(gates: list[Any]) -> str:
+    """How many gates ran and passed; a gate that was not run is counted apart, never as ok."""
+    ran = [u for u in gates if u.get("status") != "not run"]
+    text = f"{sum(1 for u in ran if u['ok'])}/{len(ran)} ok"
+    not_run = len(gates) - len(ran)
+    return text + (f", {not_run} not run" if not_run else "")
 
 
 HEADER = ["pyo3", "maturin", "new/new: no pyo3 crate compiled", "safety", "upstream checks",

@@ -28,8 +28,9 @@ def print_summary(report: Report, reporter: Reporter) -> None:
     if report.upstream_tests:
         reporter.table(
             "Upstream checks",
-            ["project", "command", "passed", "failed", "ok"],
-            [[u.project, u.command, str(u.passed), str(u.failed), "ok" if u.ok else "FAILED"]
+            ["project", "gate", "command", "passed", "failed", "status"],
+            [[u.project, u.name, u.command, str(u.passed), str(u.failed),
+              f"not run: {u.reason}" if u.status == "not run" else "ok" if u.ok else "FAILED"]
              for u in report.upstream_tests],
         )  # fmt: skip
     for result in report.real:

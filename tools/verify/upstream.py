@@ -1,6 +1,8 @@
-"""Upstream's own checks on the patched trees: rustfmt, clippy and the touched crates' tests.
+"""Upstream's own gates on the patched trees (see `tools.verify.gates`): rustfmt, clippy, the
+touched crates' tests and build, pyo3's nox sessions, ruff, typos and rumdl.
 
-Each check also runs on the tree without the series; a check that fails there too (a test
+A gate whose files the tree lacks is recorded as "not run" with the reason, never as passed. A
+gate that fails also runs on the tree without the series; a check that fails there too (a test
 that fails on this machine, a file rustfmt would reformat in the release as published) is
 judged on what the series adds: no failing test, unformatted file or diagnostic that the tree
 without the series does not already have.
@@ -8,21 +10,45 @@ without the series does not already have.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import sys
+import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.cache import Cache
+from tools.errors import CommandFailed
+from tools.gitops import Git
 from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.runner import Runner
-from tools.series import load_series
+from tools.verify.gates import Gate, GateStatus, gates_for, not_run_reason
 
 _TEST_RESULT = re.compile(r"test result: \w+\. (?P<passed>\d+) passed; (?P<failed>\d+) failed")
 _DIAGNOSTIC = re.compile(r"^(warning|error)(\[\w+\])?: ", re.MULTILINE)
 _FAILED_TEST = re.compile(r"^test (?P<name>\S+) \.\.\. FAILED$", re.MULTILINE)
 _UNFORMATTED = re.compile(r"^Diff in (?P<path>.+?):\d+:", re.MULTILINE)
+_CARGO_ERROR = re.compile(r"^error(\[\w+\])?: (?P<message>.+)$", re.MULTILINE)
+# ruff's `--output-format concise` (`check` and `format --check`)
+_RUFF = re.compile(r"^(?P<path>[^\s:][^:\n]*):\d+:\d+: (?P<code>[A-Z]+\d+|unformatted)\b", re.M)
+# typos' `--format brief`
+_TYPO = re.compile(r"^(?P<path>[^\s:][^:\n]*):\d+:\d+: error: `(?P<word>[^`]+)` should be", re.M)
+_RUMDL = re.compile(r"^(?P<path>[^\s:][^:\n]*):\d+:\d+: \[(?P<rule>MD\d+)\]", re.M)
+_RUMDL_CHECKED = re.compile(
+    r"(?:No issues found in (?P<clean>\d+) files?|in \d+/(?P<all>\d+) files?)"
+)
+_NOX_RESULT = re.compile(
+    r"^nox > Session (?P<session>\S+) (?P<verdict>was successful|failed|aborted|skipped)"
+    r"(?::? ?(?P<why>.*))?$",
+    re.M,
+)
+# a dependency that does not build here (a system library missing for an optional feature)
+_DEPENDENCY_FAILED = re.compile(r"^error: failed to run custom build command for `(?P<what>[^`]+)`",
+                                re.M)  # fmt: skip
 
 
 @dataclass
@@ -31,10 +57,13 @@ class UpstreamCheck:
     command: str
     passed: int
     failed: int
-    ok: bool
+    ok: bool  # a gate that was not run is not a failure (and never counted as passed)
     seconds: float
     # what already fails without the series, and is therefore not counted against it
     baseline: list[str] = field(default_factory=list)
+    name: str = ""
+    status: GateStatus = "passed"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,10 +90,63 @@ def parse_outcome(kind: str, returncode: int, output: str, root: Path | None = N
     if kind == "clippy":
         found = {f"{m.group(0).strip()} #{i}" for i, m in enumerate(_DIAGNOSTIC.finditer(output))}
         return Outcome(returncode, int(returncode == 0), frozenset(found))
-    files = {_relative(m["path"], root) for m in _UNFORMATTED.finditer(output)} or (
-        {"(rustfmt failed)"} if returncode else set()
-    )
-    return Outcome(returncode, int(returncode == 0), frozenset(files))
+    if kind == "fmt":
+        files = {_relative(m["path"], root) for m in _UNFORMATTED.finditer(output)} or (
+            {"(rustfmt failed)"} if returncode else set()
+        )
+        return Outcome(returncode, int(returncode == 0), frozenset(files))
+    return _parse_lint(kind, returncode, output)
+
+
+def _numbered(items: list[str]) -> frozenset[str]:
+    """Findings as a set that keeps their count per file and rule, not their line: `x #0`,
+    `x #1`, …, so the same findings in a file the series moved by some lines compare equal."""
+    seen: dict[str, int] = {}
+    numbered = set()
+    for item in items:
+        numbered.add(f"{item} #{seen.get(item, 0)}")
+        seen[item] = seen.get(item, 0) + 1
+    return frozenset(numbered)
+
+
+def _parse_lint(kind: str, returncode: int, output: str) -> Outcome:
+    if kind == "ruff":
+        found = _numbered([f"{m['code']} {m['path']}" for m in _RUFF.finditer(output)])
+    elif kind == "typos":
+        found = _numbered([f"{m['path']}: {m['word']}" for m in _TYPO.finditer(output)])
+    elif kind == "rumdl":
+        found = _numbered([f"{m['rule']} {m['path']}" for m in _RUMDL.finditer(output)])
+        checked = _RUMDL_CHECKED.search(output)
+        files = int(checked["clean"] or checked["all"]) if checked else 0
+        return Outcome(returncode, files if not found else 0,
+                       found or _unexplained(returncode, "rumdl"))  # fmt: skip
+    elif kind == "nox":
+        results = list(_NOX_RESULT.finditer(output))
+        failed = [f"{m['session']} {m['verdict']}: {(m['why'] or '').strip() or 'see its output'}"
+                  for m in results if m["verdict"] in ("failed", "aborted")]  # fmt: skip
+        if not results and returncode:
+            failed = ["(nox did not run the session)"]
+        passed = sum(1 for m in results if m["verdict"] in ("was successful", "skipped"))
+        return Outcome(returncode, passed, frozenset(failed))
+    else:  # "build": the exit status, and cargo's errors
+        found = _numbered([m["message"] for m in _CARGO_ERROR.finditer(output)])
+        return Outcome(returncode, int(returncode == 0), found or _unexplained(returncode, kind))
+    return Outcome(returncode, int(returncode == 0 and not found),
+                   found or _unexplained(returncode, kind))  # fmt: skip
+
+
+def _unexplained(returncode: int, tool: str) -> frozenset[str]:
+    return frozenset({f"({tool} exited with {returncode})"} if returncode else ())
+
+
+def not_built_here(kind: str, output: str) -> str | None:
+    """Why a cargo gate did not get as far as checking the code: a dependency that does not
+    build on this machine (for `--all-features`, a feature's system library), or None."""
+    if kind not in ("clippy", "test", "build"):
+        return None
+    if match := _DEPENDENCY_FAILED.search(output):
+        return f"does not build here: failed to run custom build command for `{match['what']}`"
+    return None
 
 
 def _relative(path: str, root: Path | None) -> str:
@@ -90,73 +172,141 @@ def judge(kind: str, new: Outcome, old: Outcome | None) -> tuple[bool, list[str]
     return new.failures <= old.failures, shared
 
 
-@dataclass(frozen=True)
-class _Command:
-    label: str
-    args: list[str]
-    cwd: Path
-    kind: str  # "test", "clippy" or "fmt"
+# Python tools that run as modules of this interpreter; the others (typos, rumdl ship a binary
+# in their wheels) from this environment's scripts directory.
+_PYTHON_MODULES = ("nox", "ruff")
 
 
-def _maturin_test_filters(pin: Pin) -> list[str]:
-    """Test name filters for the maturin modules the series touches (`src/compile.rs` ->
-    `compile::`)."""
-    filters: list[str] = []
-    for patch in load_series(pin):
-        for change in patch.files:
-            path = Path(change.path)
-            if path.parts[:1] != ("src",) or path.suffix not in (".rs", ".py"):
-                continue
-            module = path.parts[1] if len(path.parts) > 2 else path.stem
-            if f"{module}::" not in filters:
-                filters.append(f"{module}::")
-    return filters
+def _argv(args: tuple[str, ...]) -> list[str]:
+    tool, rest = args[0], list(args[1:])
+    if tool in _PYTHON_MODULES:
+        return [sys.executable, "-m", tool, *rest]
+    if tool in ("typos", "rumdl"):
+        scripts = Path(sysconfig.get_path("scripts"))
+        found = [p for p in (scripts / tool, scripts / f"{tool}.exe") if p.is_file()]
+        return [str(found[0]) if found else tool, *rest]
+    return [tool, *rest]
 
 
-def _feature_args(crate: Path) -> list[str]:
-    """Up to 0.28 the code the series touches sits behind the non-default `resolve-config`."""
-    manifest = crate / "Cargo.toml"
-    text = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
-    return ["--features", "resolve-config"] if re.search(r"^resolve-config\s*=", text, re.M) else []
-
-
-def _commands(pin: Pin, tree: Path) -> list[_Command]:
-    if pin.project == "pyo3":
-        crate = tree / "pyo3-build-config"
-        features = _feature_args(crate)
-        return [
-            _Command("cargo fmt --check (pyo3, pyo3-build-config)", ["cargo", "fmt", "--check"],
-                     tree, "fmt"),
-            _Command("cargo fmt --check (pyo3-build-config)", ["cargo", "fmt", "--check"], crate,
-                     "fmt"),
-            _Command(f"cargo clippy --all-targets {' '.join(features)} -- -D warnings "
-                     "(pyo3-build-config)".replace("  ", " "),
-                     ["cargo", "clippy", "--all-targets", *features, "--", "-D", "warnings"],
-                     crate, "clippy"),
-            _Command(f"cargo test {' '.join(features)} (pyo3-build-config)".replace("  ", " "),
-                     ["cargo", "test", *features], crate, "test"),
-        ]  # fmt: skip
-    filters = _maturin_test_filters(pin)
-    return [
-        _Command("cargo fmt --check (maturin)", ["cargo", "fmt", "--check"], tree, "fmt"),
-        _Command("cargo clippy --lib --tests -- -D warnings (maturin)",
-                 ["cargo", "clippy", "--lib", "--tests", "--", "-D", "warnings"], tree, "clippy"),
-        *(_Command(f"cargo test --lib {f} (maturin)", ["cargo", "test", "--lib", f], tree, "test")
-          for f in filters),
-    ]  # fmt: skip
+def _event(gate: Gate, scratch: Path) -> dict[str, str]:
+    """The GitHub Actions environment pyo3's changelog session reads: the pull request event."""
+    if gate.pr_event is None:
+        return {}
+    path = scratch / "event.json"
+    event = {"pull_request": {"number": gate.pr_event, "title": gate.pr_title, "labels": []}}
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": str(path)}
 
 
 def _run(
-    command: _Command, target: Path, runner: Runner, reporter: Reporter, label: str
+    gate: Gate, tree: Path, target: Path, runner: Runner, reporter: Reporter, *, label: str
 ) -> tuple[Outcome, str, float]:
-    with reporter.progress(label):
+    cwd = tree / gate.cwd
+    with tempfile.TemporaryDirectory(prefix="gate-") as scratch, reporter.progress(label):
+        env = {"CARGO_TERM_COLOR": "never", "NO_COLOR": "1", **_event(gate, Path(scratch))}
+        if gate.cargo:
+            env["CARGO_TARGET_DIR"] = str(target)
         start = time.monotonic()
-        result = runner.run(command.args, cwd=command.cwd, check=False,
-                            extra_env={"CARGO_TARGET_DIR": str(target),
-                                       "CARGO_TERM_COLOR": "never"})  # fmt: skip
+        result = runner.run(_argv(gate.args), cwd=cwd, check=False, extra_env=env)
         seconds = round(time.monotonic() - start, 1)
     output = result.stdout + result.stderr
-    return parse_outcome(command.kind, result.returncode, output, command.cwd), output, seconds
+    return parse_outcome(gate.kind, result.returncode, output, cwd), output, seconds
+
+
+def run_gates(
+    gates: list[Gate],
+    trees: tuple[Path | None, Path],
+    target: Path,
+    runner: Runner,
+    reporter: Reporter,
+) -> list[UpstreamCheck]:
+    """Runs each gate on the patched tree (`trees[1]`); a gate that fails runs again on the
+    tree without the series (`trees[0]`, when there is one) to tell pre-existing failures
+    apart. A gate the tree cannot run is recorded as not run, with the reason."""
+    old_tree, new_tree = trees
+    results = []
+    for gate in gates:
+        label = f"{gate.project} {gate.name}: {gate.command}"
+        reason = not_run_reason(gate, lambda path: (new_tree / path).exists())
+        if reason is not None:
+            reporter.info(f"{label}: not run: {reason}")
+            results.append(
+                UpstreamCheck(
+                    gate.project,
+                    gate.command,
+                    0,
+                    0,
+                    True,
+                    0.0,
+                    name=gate.name,
+                    status="not run",
+                    reason=reason,
+                )
+            )
+            continue
+        try:
+            new, output, seconds = _run(gate, new_tree, target, runner, reporter, label=label)
+        except CommandFailed as exc:  # the tool is not installed
+            reporter.warn(f"{label}: not run: {exc}")
+            results.append(
+                UpstreamCheck(
+                    gate.project,
+                    gate.command,
+                    0,
+                    0,
+                    True,
+                    0.0,
+                    name=gate.name,
+                    status="not run",
+                    reason=str(exc),
+                )
+            )
+            continue
+        if (why := not_built_here(gate.kind, output)) is not None:
+            reporter.warn(f"{label}: not run: {why}")
+            results.append(
+                UpstreamCheck(
+                    gate.project,
+                    gate.command,
+                    0,
+                    0,
+                    True,
+                    seconds,
+                    name=gate.name,
+                    status="not run",
+                    reason=why,
+                )
+            )
+            continue
+        old = None
+        if (new.returncode != 0 or new.failures) and old_tree is not None and gate.baseline:
+            old, _, _ = _run(
+                gate, old_tree, target, runner, reporter, label=f"{label} (without the series)"
+            )
+        ok, baseline = judge(gate.kind, new, old)
+        # every failing test is counted (the shared ones are listed beside); for the linters,
+        # only what the series adds
+        shared = old.failures if old and gate.kind != "test" else frozenset()
+        failed = len(new.failures - shared)
+        if not ok:
+            reporter.warn(f"{label} failed:\n" + "\n".join(output.splitlines()[-20:]))
+        elif baseline:
+            reporter.warn(f"{label}: fails without the series too: {', '.join(baseline)}")
+        results.append(
+            UpstreamCheck(
+                gate.project,
+                gate.command,
+                new.passed,
+                failed,
+                ok,
+                seconds,
+                baseline=baseline,
+                name=gate.name,
+                status="passed" if ok else "failed",
+                reason="" if ok or not new.failures else sorted(new.failures - shared)[0],
+            )
+        )
+    return results  # fmt: skip
 
 
 def run_upstream_checks(
@@ -165,29 +315,39 @@ def run_upstream_checks(
     cache: Cache,
     runner: Runner,
     reporter: Reporter,
+    *,
+    pr_number: int | None = None,
 ) -> list[UpstreamCheck]:
-    """Runs upstream's checks on the patched tree (`trees[1]`), and on the tree without the
-    series (`trees[0]`) for the checks that fail, to tell pre-existing failures apart."""
-    old_tree, new_tree = trees
+    """Runs upstream's gates for `pin`'s series on the patched tree, against the tree without
+    the series (verify's registry trees)."""
     target = cache.builds / f"{pin.project}-{pin.version}-checks-target"
-    results = []
-    for command, old_command in zip(
-        _commands(pin, new_tree), _commands(pin, old_tree), strict=True
-    ):
-        new, output, seconds = _run(command, target, runner, reporter, command.label)
-        old = None
-        if new.returncode != 0 or new.failures:
-            old, _, _ = _run(old_command, target, runner, reporter,
-                             f"{command.label} without the series")  # fmt: skip
-        ok, baseline = judge(command.kind, new, old)
-        # every failing test is counted (the shared ones are listed beside); for fmt and clippy,
-        # only what the series adds
-        shared = old.failures if old and command.kind != "test" else frozenset()
-        failed = len(new.failures - shared)
-        if not ok:
-            reporter.warn(f"{command.label} failed:\n" + "\n".join(output.splitlines()[-20:]))
-        elif baseline:
-            reporter.warn(f"{command.label}: fails without the series too: {', '.join(baseline)}")
-        results.append(UpstreamCheck(pin.project, command.label, new.passed, failed, ok, seconds,
-                                     baseline=baseline))  # fmt: skip
-    return results
+    return run_gates(gates_for(pin, trees[1], pr_number), trees, target, runner, reporter)
+
+
+def branch_gates(
+    pin: Pin,
+    checkout: Path,
+    *,
+    base: str | None,
+    cache: Cache,
+    runner: Runner,
+    reporter: Reporter,
+    pr_number: int | None = None,
+) -> list[UpstreamCheck]:
+    """Runs upstream's gates on a prepared pull request branch (`tools pr`), against the same
+    checkout without the series: `base`, the commit the series was put on (None: the branch's
+    root commit, the registry base `tools apply` makes), checked out beside it."""
+    git = Git(runner)
+    if base is None:
+        base = git(checkout, "rev-list", "--max-parents=0", "HEAD").stdout.split()[0]
+    cache.root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="gates-", dir=cache.root))
+    old_tree = scratch / "without-series"
+    git(checkout, "worktree", "add", "--quiet", "--detach", str(old_tree), base)
+    try:
+        target = cache.builds / f"{pin.project}-branch-gates-target"
+        gates = gates_for(pin, checkout, pr_number)
+        return run_gates(gates, (old_tree, checkout), target, runner, reporter)
+    finally:
+        git(checkout, "worktree", "remove", "--force", str(old_tree), check=False)
+        shutil.rmtree(scratch, ignore_errors=True)
