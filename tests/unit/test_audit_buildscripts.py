@@ -243,3 +243,18 @@ def test_the_projects_own_package_is_found_above_the_script(tmp_path: Path) -> N
     assert (name, version) == ("bridge", "1.0.0")
     assert use.imports == ("cffi", "setuptools")
     assert use.scripts == ()
+
+
+def test_a_string_continued_over_lines_is_read_whole() -> None:
+    # Rust's `\` at the end of a line continues the literal; cryptography's build script writes
+    # its setuptools query that way.
+    source = (
+        "fn main() {\n"
+        '    let python = std::env::var("PYO3_PYTHON").unwrap();\n'
+        '    std::process::Command::new(&python).arg("-c").arg("import os; \\\n'
+        "         import setuptools.dist; \\\n"
+        '         print(os.sep)").status().unwrap();\n'
+        '    println!("cargo:rerun-if-changed=build.rs");\n'
+        "}\n"
+    )
+    assert scan_build_script(source).imports == ("setuptools",)

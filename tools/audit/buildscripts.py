@@ -162,8 +162,11 @@ def scan_build_script(
     )
 
 
+_STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)  # `\` may end a line
+
+
 def _string_literals(source: str) -> str:
-    return "\n".join(re.findall(r'"((?:[^"\\]|\\.)*)"', source))
+    return "\n".join(_STRING_LITERAL.findall(source))
 
 
 def rerun_envs(output: str) -> set[str]:
