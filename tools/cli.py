@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from tools import __version__
 from tools.apply import ApplyOptions, apply_series
-from tools.audit.real import REAL_PROJECTS, real_specs
+from tools.audit.real import describe_defaults, real_plan, sdist_pyo3
 from tools.audit.result import write_json as write_audit_json
 from tools.audit.result import write_markdown as write_audit_markdown
 from tools.audit.run import AuditOptions, audit
@@ -256,8 +256,8 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     verify.add_argument(
         "--real",
         default="default",
-        help="real PyPI projects to audit: 'default' (" + ", ".join(REAL_PROJECTS) + "), "
-        "'none', or comma-separated names or NAME==VERSION",
+        help="real PyPI projects to audit, each in the verify of the pyo3 version it locks: "
+        f"'default' ({describe_defaults()}), 'none', or comma-separated names or NAME==VERSION",
     )
     verify.add_argument(
         "--summarize",
@@ -395,8 +395,6 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         scenarios = []
     else:
         scenarios = _csv(list(SCENARIOS))(args.safety)
-    runner = Runner(reporter)
-    other_python = args.other_python or find_other_python(args.python, runner)
     if args.all_pins:
         if args.pyo3 or args.maturin:
             raise ConfigError("--all-pins chooses the pins itself; drop --pyo3 and --maturin")
@@ -404,6 +402,14 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         directory = args.json_path.parent
     else:
         pairs = [select_pins(pins, args.pyo3, args.maturin)]
+    real = real_plan(
+        args.real,
+        [pyo3.version for pyo3, _ in pairs],
+        [pin.version for pin in pins.for_project("pyo3")],
+        lambda spec: sdist_pyo3(spec, cache, reporter),
+    )
+    runner = Runner(reporter)
+    other_python = args.other_python or find_other_python(args.python, runner)
     summaries = []
     failures: list[str] = []
     for index, (pyo3, maturin) in enumerate(pairs, start=1):
@@ -423,8 +429,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
             python=args.python,
             other_python=other_python,
             ft_pair=args.ft_pair,
-            # the default real projects lock the newest pyo3 line; older lines audit none
-            real=tuple(real_specs(args.real)) if index == 1 else (),
+            real=tuple(real[pyo3.version]),
         )
         report = verify(options, cache, reporter)
         write_json(report, json_path)

@@ -3,14 +3,18 @@ build-script output written here in the shapes real crates use."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tools.audit.buildscripts import (
     RunRecord,
     ScriptUse,
     judge_build_script,
     output_uses,
+    package_imports,
     rerun_envs,
     scan_build_script,
 )
+from tools.audit.run import _scripts
 
 # Reads pyo3's configuration for cfgs only (the shape of ormsgpack's and jiter's build.rs).
 CONFIG_ONLY = """
@@ -171,3 +175,86 @@ def test_rerun_envs_from_build_script_output() -> None:
         "output: reruns when PYO3_BASE_PYTHON changes",
     ]
     assert output_uses({"CC", "PATH"}) == []
+
+
+# The shape of cryptography 48.0.1's cryptography-cffi build.rs (written here): it runs
+# PYO3_PYTHON on a script two directories up, which puts its parent on sys.path and imports the
+# project's own package; that package imports cffi. It also runs `-c` code importing setuptools,
+# and registers PYO3_PYTHON as a rerun trigger itself.
+CFFI_BRIDGE = r"""
+use std::process::Command;
+
+fn main() {
+    let python = std::env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    println!("cargo:rerun-if-env-changed=PYO3_PYTHON");
+    Command::new(&python).arg("../../_bridge/make_ffi.py").status().unwrap();
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg("import setuptools.dist; print(setuptools.dist.__name__)")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+"""
+MAKE_FFI = "import sys\nimport pathlib\nsys.path.insert(0, '..')\nfrom _bridge.helpers import go\n"
+BRIDGE_PACKAGE = {
+    "_bridge": ["", "from __future__ import annotations\nimport os\nfrom cffi import FFI\n"],
+}
+
+
+def test_imports_of_the_projects_own_package_are_followed_to_what_it_imports() -> None:
+    scripts = {"../../_bridge/make_ffi.py": MAKE_FFI}
+    without = scan_build_script(CFFI_BRIDGE, scripts)
+    assert without.imports == ("_bridge", "setuptools")  # what the audit said before
+    use = scan_build_script(CFFI_BRIDGE, scripts, lambda name: BRIDGE_PACKAGE.get(name, []))
+    assert use.imports == ("cffi", "setuptools")
+    assert use.scripts == ()
+    assert use.tracks_pyo3_python
+    assert use.describe() == ["runs Python", "imports cffi, setuptools", "reads PYO3_PYTHON"]
+    assert use.interpreter() == "PYO3_PYTHON"
+    # it reran in both configurations, on its own trigger: nothing to change
+    assert judge_build_script(use, {"PYO3_PYTHON"}, _runs(series_reran=True)) == ""
+
+
+def test_following_local_imports_ends_on_cycles() -> None:
+    local = {"a": ["import b\nimport numpy\n"], "b": ["from a import x\nimport jinja2\n"]}
+    assert package_imports(["import a\n"], lambda n: local.get(n, [])) == {"numpy", "jinja2"}
+    assert package_imports(["import os\nimport a\n"]) == {"a"}
+
+
+def test_the_projects_own_package_is_found_above_the_script(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    crate = project / "src" / "rust" / "bridge"
+    package = project / "src" / "_bridge"
+    for directory in (crate, package):
+        directory.mkdir(parents=True)
+    (crate / "build.rs").write_text(CFFI_BRIDGE)
+    (package / "__init__.py").write_text(BRIDGE_PACKAGE["_bridge"][0])
+    (package / "helpers.py").write_text(BRIDGE_PACKAGE["_bridge"][1])
+    (package / "make_ffi.py").write_text(MAKE_FFI)
+    (tmp_path / "cffi.py").write_text("")  # outside the project: not one of its modules
+    metadata = {"packages": [
+        {"name": "bridge", "version": "1.0.0", "manifest_path": str(crate / "Cargo.toml"),
+         "targets": [{"kind": ["custom-build"], "src_path": str(crate / "build.rs")}]},
+        {"name": "pyo3-build-config", "version": "0.28.3", "manifest_path": "/r/Cargo.toml",
+         "targets": [{"kind": ["custom-build"], "src_path": "/r/build.rs"}]},
+    ]}  # fmt: skip
+    [(name, version, use)] = _scripts(metadata, project)
+    assert (name, version) == ("bridge", "1.0.0")
+    assert use.imports == ("cffi", "setuptools")
+    assert use.scripts == ()
+
+
+def test_a_string_continued_over_lines_is_read_whole() -> None:
+    # Rust's `\` at the end of a line continues the literal; cryptography's build script writes
+    # its setuptools query that way.
+    source = (
+        "fn main() {\n"
+        '    let python = std::env::var("PYO3_PYTHON").unwrap();\n'
+        '    std::process::Command::new(&python).arg("-c").arg("import os; \\\n'
+        "         import setuptools.dist; \\\n"
+        '         print(os.sep)").status().unwrap();\n'
+        '    println!("cargo:rerun-if-changed=build.rs");\n'
+        "}\n"
+    )
+    assert scan_build_script(source).imports == ("setuptools",)

@@ -9,7 +9,7 @@ import pytest
 
 from tools.audit.lockfile import build_requirements, choose_pyo3_pin, locked_versions
 from tools.audit.patching import add_crates_io_patch
-from tools.audit.real import REAL_PROJECTS, real_specs
+from tools.audit.real import REAL_PROJECTS, describe_defaults, real_plan
 from tools.audit.run import top_level_module
 from tools.audit.source import parse_pypi_spec, pick_sdist
 from tools.cli import main
@@ -172,12 +172,60 @@ def test_cli_refuses_a_project_on_an_unserved_pyo3(
     assert reporter.commands == []
 
 
-def test_real_project_choices() -> None:
-    assert real_specs("none") == []
-    assert real_specs("default") == list(REAL_PROJECTS.values())
-    assert real_specs("ormsgpack, rpds-py==2026.9.1") == [
-        "pypi:ormsgpack==1.13.1",
-        "pypi:rpds-py==2026.9.1",
-    ]
+PINNED = ("0.30.1", "0.29.3", "0.28.3")
+
+
+def _no_download(spec: str) -> str:
+    raise AssertionError(f"read the Cargo.lock of {spec}")
+
+
+def test_default_real_projects_go_to_the_verify_of_the_pyo3_they_lock() -> None:
+    plan = real_plan("default", list(PINNED), PINNED, _no_download)
+    assert plan == {
+        "0.30.1": ["pypi:ormsgpack==1.13.1", "pypi:jiter==0.19.0"],
+        "0.29.3": [],
+        "0.28.3": ["pypi:cryptography==48.0.1"],
+    }
+    assert real_plan("default", ["0.29.3"], PINNED, _no_download) == {"0.29.3": []}
+    assert real_plan("none", ["0.30.1"], PINNED, _no_download) == {"0.30.1": []}
+    # every default is on a pinned line
+    assert {p.pyo3 for p in REAL_PROJECTS} <= {p.version for p in load_pins().for_project("pyo3")}
+    assert describe_defaults() == "ormsgpack, jiter on pyo3 0.30.1; cryptography on pyo3 0.28.3"
+
+
+def test_named_real_projects_read_unknown_locks_and_refuse_another_line() -> None:
+    lines = {"pypi:rpds-py==2026.9.1": "0.30.1", "pypi:old==1.0": "0.27.2"}
+    plan = real_plan("ormsgpack, rpds-py==2026.9.1", ["0.30.1"], PINNED, lines.__getitem__)
+    assert plan == {"0.30.1": ["pypi:ormsgpack==1.13.1", "pypi:rpds-py==2026.9.1"]}
+    # with every pin verified, each named project goes to its own line's report
+    plan = real_plan("cryptography,jiter", list(PINNED), PINNED, _no_download)
+    assert plan == {"0.30.1": ["pypi:jiter==0.19.0"], "0.29.3": [],
+                    "0.28.3": ["pypi:cryptography==48.0.1"]}  # fmt: skip
     with pytest.raises(ConfigError, match="unknown project 'nope'"):
-        real_specs("nope")
+        real_plan("nope", ["0.30.1"], PINNED, _no_download)
+    with pytest.raises(ConfigError) as pinned:
+        real_plan("cryptography", ["0.30.1"], PINNED, _no_download)
+    assert str(pinned.value) == (
+        "--real: cryptography locks pyo3 0.28.3; this verify runs pyo3 0.30.1"
+    )
+    assert pinned.value.hint == "verify it with --pyo3 0.28.3, or use --all-pins"
+    with pytest.raises(ConfigError) as unserved:
+        real_plan("pypi:old==1.0", ["0.30.1"], PINNED, lines.__getitem__)
+    hint = unserved.value.hint or ""
+    assert "no series serves pyo3 0.27.2 (pinned: 0.30.1, 0.29.3, 0.28.3)" in hint
+    assert "tools audit --stock-only pypi:old==1.0" in hint
+
+
+def test_verify_refuses_a_real_project_of_another_line_before_building(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reporter = RecordingReporter()
+    args = ["--cache-dir", str(tmp_path / "cache"), "verify", "--pyo3", "0.30.1",
+            "--json", str(tmp_path / "v.json"), "--markdown", str(tmp_path / "v.md"),
+            "--real", "jiter,cryptography"]  # fmt: skip
+    assert main(args, reporter=reporter) == 2
+    err = capsys.readouterr().err
+    assert "error: --real: cryptography locks pyo3 0.28.3; this verify runs pyo3 0.30.1" in err
+    assert "hint: verify it with --pyo3 0.28.3, or use --all-pins" in err
+    assert reporter.commands == []
+    assert not (tmp_path / "v.json").exists()

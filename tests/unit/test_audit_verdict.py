@@ -101,3 +101,11 @@ def test_proposal_evidence_carries_the_real_projects(tmp_path: Path) -> None:
         "| ormsgpack 1.13.1 | 0.30.1 | uv | 10.2, pyo3-ffi, pyo3, ormsgpack | 0.3, none | 9.9 | "
         "ormsgpack: reads pyo3's interpreter config (get()) |"
     ) in text
+
+
+def test_line_breaks_in_table_cells_are_markup_not_escaped_text() -> None:
+    text = render_markdown(_recorded())
+    runs = next(line for line in text.splitlines() if line.startswith("| ormsgpack 1.13.1 |"))
+    assert "stock/uv: yes" in runs
+    assert runs.count("<br>") == len(_recorded()["build_scripts"][0]["runs"]) - 1
+    assert "\\<br" not in text

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 _RUN_PYTHON_SCRIPT = re.compile(r"\brun_python_script(?:_with_envs)?\s*\(")
@@ -85,6 +85,35 @@ def non_stdlib_imports(text: str) -> tuple[str, ...]:
     return tuple(sorted(name for name in names if name not in _STDLIB))
 
 
+LocalModules = Callable[[str], list[str]]
+
+
+def _no_local_modules(name: str) -> list[str]:
+    return []
+
+
+def package_imports(texts: Iterable[str], local: LocalModules = _no_local_modules) -> set[str]:
+    """The packages Python code imports from outside the standard library and the project.
+
+    `local(name)` gives the sources of the project's own top-level module or package `name`
+    (empty when there is none): its imports count instead of its name, as cryptography's
+    `_cffi_src/build_openssl.py` imports `_cffi_src.utils`, which imports cffi."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = list(texts)
+    while pending:
+        for name in non_stdlib_imports(pending.pop()):
+            if name in seen:
+                continue
+            seen.add(name)
+            sources = local(name)
+            if sources:
+                pending.extend(sources)
+            else:
+                found.add(name)
+    return found
+
+
 _CODE_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
 
 
@@ -98,10 +127,15 @@ def referenced_scripts(source: str) -> list[str]:
     return sorted({match["name"] for match in _SCRIPT_NAME.finditer(source)})
 
 
-def scan_build_script(source: str, python_files: Mapping[str, str] | None = None) -> ScriptUse:
+def scan_build_script(
+    source: str,
+    python_files: Mapping[str, str] | None = None,
+    local: LocalModules = _no_local_modules,
+) -> ScriptUse:
     """Classifies a build script from its Rust source and the `.py` files of its crate it names
     (`python_files` maps those names to their text; a named script that is absent counts as
-    unknown, and so as possibly importing the build environment's packages)."""
+    unknown, and so as possibly importing the build environment's packages). Imports of the
+    project's own modules are followed through `local` (see `package_imports`)."""
     source = strip_comments(source)
     commands = [match["arg"] for match in _COMMAND.finditer(source)]
     runs = bool(_RUN_PYTHON_SCRIPT.search(source)) or any(_PYTHONISH.search(a) for a in commands)
@@ -110,13 +144,13 @@ def scan_build_script(source: str, python_files: Mapping[str, str] | None = None
     imports: set[str] = set()
     unknown: list[str] = []
     if runs:
-        imports.update(non_stdlib_imports(_string_literals(source)))
+        imports.update(package_imports([_string_literals(source)], local))
         for name in referenced_scripts(source):
             text = (python_files or {}).get(name)
             if text is None:
                 unknown.append(name)
             else:
-                imports.update(non_stdlib_imports(text))
+                imports.update(package_imports([text], local))
     return ScriptUse(
         runs_python=runs,
         reads_pyo3_python="PYO3_PYTHON" in source,
@@ -128,8 +162,11 @@ def scan_build_script(source: str, python_files: Mapping[str, str] | None = None
     )
 
 
+_STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)  # `\` may end a line
+
+
 def _string_literals(source: str) -> str:
-    return "\n".join(re.findall(r'"((?:[^"\\]|\\.)*)"', source))
+    return "\n".join(_STRING_LITERAL.findall(source))
 
 
 def rerun_envs(output: str) -> set[str]:

@@ -68,11 +68,9 @@ def locked_versions(lock_text: str, names: Sequence[str] = PYO3_CRATES) -> dict[
     return found
 
 
-def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin:
-    """The pin whose series serves the project's pyo3; a project is served only when it locks
-    exactly the pinned version, so stock and series build the same pyo3 code."""
+def locked_pyo3(locked: Mapping[str, list[str]]) -> str:
+    """The one pyo3 version a `Cargo.lock` holds."""
     versions = sorted(set(locked.get("pyo3", [])))
-    served = ", ".join(pin.version for pin in pins) or "none"
     if not versions:
         raise ConfigError(
             "the project's Cargo.lock has no pyo3 package",
@@ -80,11 +78,19 @@ def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin
         )
     if len(versions) > 1:
         raise ConfigError(f"the project's Cargo.lock holds several pyo3 versions: {versions}")
+    return versions[0]
+
+
+def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin:
+    """The pin whose series serves the project's pyo3; a project is served only when it locks
+    exactly the pinned version, so stock and series build the same pyo3 code."""
+    version = locked_pyo3(locked)
+    served = ", ".join(pin.version for pin in pins) or "none"
     for pin in pins:
-        if pin.version == versions[0]:
+        if pin.version == version:
             return pin
     raise ConfigError(
-        f"the project locks pyo3 {versions[0]}; the series serves pyo3 {served}",
+        f"the project locks pyo3 {version}; the series serves pyo3 {served}",
         hint="`tools port` carries the series to another pyo3 version; "
         "`tools audit --stock-only` measures the project without the series",
     )

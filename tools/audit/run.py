@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from tools.audit.buildscripts import (
     BuildScriptFinding,
+    LocalModules,
     RunRecord,
     ScriptUse,
     judge_build_script,
@@ -148,9 +149,42 @@ def _script_outputs(target: Path) -> dict[str, Path]:
     return newest
 
 
-def _scripts(metadata: dict[str, Any]) -> list[tuple[str, str, ScriptUse]]:
+def _local_modules(directories: Sequence[Path]) -> LocalModules:
+    """Looks a top-level module name up in the project's directories: a package's `.py` files,
+    or a module file."""
+
+    def sources(name: str) -> list[str]:
+        for directory in directories:
+            package, module = directory / name, directory / f"{name}.py"
+            if package.is_dir() and (package / "__init__.py").is_file():
+                return [f.read_text(errors="replace") for f in sorted(package.rglob("*.py"))]
+            if module.is_file():
+                return [module.read_text(errors="replace")]
+        return []
+
+    return sources
+
+
+def _search_path(crate: Path, scripts: Sequence[Path], project: Path) -> list[Path]:
+    """Where a build script's Python finds the project's own modules: the crate directory (the
+    working directory of `python -c`), and each script's directory and the directories above it
+    up to the project (scripts put those on sys.path, as cryptography's build_openssl.py does)."""
+    found = [crate]
+    for script in scripts:
+        directory = script.resolve().parent
+        while directory.is_relative_to(project):
+            if directory not in found:
+                found.append(directory)
+            if directory == project:
+                break
+            directory = directory.parent
+    return found
+
+
+def _scripts(metadata: dict[str, Any], project: Path) -> list[tuple[str, str, ScriptUse]]:
     """Every build script among the resolved packages (pyo3's own aside), classified."""
     found = []
+    project = project.resolve()
     for package in metadata["packages"]:
         if package["name"] in PYO3_CRATES:
             continue
@@ -161,12 +195,13 @@ def _scripts(metadata: dict[str, Any]) -> list[tuple[str, str, ScriptUse]]:
             crate = Path(package["manifest_path"]).parent
             files = [script] if script.parent == crate else sorted(script.parent.glob("*.rs"))
             text = "\n".join(f.read_text(errors="replace") for f in files if f.is_file())
+            named = [crate / name for name in referenced_scripts(text) if (crate / name).is_file()]
             python = {
-                name: (crate / name).read_text(errors="replace")
-                for name in referenced_scripts(text)
-                if (crate / name).is_file()
+                str(path.relative_to(crate)): path.read_text(errors="replace") for path in named
             }
-            found.append((package["name"], package["version"], scan_build_script(text, python)))
+            local = _local_modules(_search_path(crate, named, project))
+            use = scan_build_script(text, python, local)
+            found.append((package["name"], package["version"], use))
     return found
 
 
@@ -388,7 +423,7 @@ def audit(
             f"({series_hash(options.maturin)})",
         },
         builds=[m.build for m in measured],
-        build_scripts=_findings(_scripts(metadata), measured),
+        build_scripts=_findings(_scripts(metadata, copies[configurations[0]]), measured),
         started=started.isoformat(),
         seconds=round(time.monotonic() - start, 1),
     )
