@@ -3,16 +3,17 @@ pinned pyo3 line, small enough for the time budget."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tools.audit.lockfile import find_workspace, locked_pyo3, locked_versions
-from tools.audit.result import AuditResult
+from tools.audit.result import AuditProject, AuditResult
 from tools.audit.run import AuditInputs, AuditOptions, audit
 from tools.audit.source import resolve_source
 from tools.cache import Cache
-from tools.errors import ConfigError
+from tools.errors import CommandFailed, ConfigError
 from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.verify.frontends import Frontend
@@ -120,5 +121,20 @@ def audit_real_projects(
         reporter.step(f"real project {number}/{len(specs)}: {spec}")
         options = AuditOptions(source=spec, frontends=frontends, stock_only=False,
                                python=python, pyo3_pins=(pyo3,), maturin=maturin)  # fmt: skip
-        results.append(audit(options, cache, reporter, inputs))
+        try:
+            results.append(audit(options, cache, reporter, inputs))
+        except CommandFailed as exc:
+            # One project that cannot build here (a missing system library, a download that
+            # failed) is a failed row of the report, not the loss of the whole verify run.
+            reporter.warn(f"real project {spec}: {exc}")
+            results.append(_failed(spec, str(exc)))
     return results
+
+
+def _failed(spec: str, message: str) -> AuditResult:
+    name, _, version = spec.removeprefix("pypi:").partition("==")
+    project = AuditProject(name=name, version=version, source=spec, origin="", sha256="",
+                           pyo3="", packages=0)  # fmt: skip
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return AuditResult(project=project, series={}, builds=[], build_scripts=[], started=started,
+                       seconds=0.0, problems=[f"the audit failed: {message}"])  # fmt: skip
