@@ -1,11 +1,14 @@
 """`tools proposal`: keeps PROPOSAL.md's evidence section equal to the committed report.
 
 The report is read through `tools.reportdata`, and must be for the pinned versions PROPOSAL.md
-is about (the newest pin of each project).
+is about (the newest pin of each project). The real projects of the older pyo3 lines (a project
+is audited in the verify of the pyo3 version it locks) come from those lines' reports next to
+it, `verify-pyo3-*.json`, each for a pinned pyo3 version.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ END = "<!-- end of generated evidence -->"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROPOSAL = ROOT / "PROPOSAL.md"
 DEFAULT_REPORT = ROOT / "reports" / "verify.json"
+LINE_REPORTS = "verify-pyo3-*.json"
 
 
 @dataclass(frozen=True)
@@ -29,18 +33,43 @@ class ProposalUpdate:
     changed: bool
 
 
-def evidence_section(report_path: Path) -> str:
-    return _evidence(load_report(report_path), report_path)
+def evidence_section(report_path: Path, line_reports: Sequence[Path] = ()) -> str:
+    return _evidence(load_report(report_path), report_path, line_reports)
 
 
-def _evidence(report: ReportData, report_path: Path) -> str:
+def line_reports_next_to(report: Path) -> list[Path]:
+    """The older lines' reports in the reference report's folder."""
+    return sorted(p for p in report.parent.glob(LINE_REPORTS) if p.resolve() != report.resolve())
+
+
+def _shown(path: Path) -> str:
     try:
-        shown = report_path.resolve().relative_to(ROOT)
+        return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
-        shown = report_path
-    return render_template("proposal-evidence.md.j2", report=report,
-                           frontends=report_frontends(report),
-                           report_path=shown.as_posix())  # fmt: skip
+        return path.as_posix()
+
+
+def _evidence(
+    report: ReportData, report_path: Path, line_reports: Sequence[Path], pins: Pins | None = None
+) -> str:
+    real = list(report.get("real", []))
+    sources = []
+    for path in line_reports:
+        other = load_report(path)
+        if pins is not None and not any(
+            p.version == other["pins"]["pyo3"] for p in pins.for_project("pyo3")
+        ):
+            raise ConfigError(
+                f"{path}: a report for pyo3 {other['pins']['pyo3']}, which is not pinned",
+                hint="remove it, or make it again for a pinned line",
+            )
+        if other.get("real"):
+            real += other["real"]
+            sources.append(_shown(path))
+    merged = {**report, "real": real}
+    return render_template("proposal-evidence.md.j2", report=merged,
+                           frontends=report_frontends(report), report_path=_shown(report_path),
+                           real_sources=sources)  # fmt: skip
 
 
 def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:
@@ -57,7 +86,12 @@ def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:
 
 
 def update_proposal(
-    proposal: Path, report: Path, *, check: bool, pins: Pins | None = None
+    proposal: Path,
+    report: Path,
+    *,
+    check: bool,
+    pins: Pins | None = None,
+    line_reports: Sequence[Path] | None = None,
 ) -> ProposalUpdate:
     try:
         text = proposal.read_text(encoding="utf-8") if proposal.exists() else ""
@@ -68,8 +102,11 @@ def update_proposal(
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     data = load_report(report)
-    _check_pins(data, report, pins or load_pins())
-    updated = f"{head}{START}\n{_evidence(data, report).strip()}\n{END}{tail}"
+    pins = pins or load_pins()
+    _check_pins(data, report, pins)
+    others = line_reports_next_to(report) if line_reports is None else line_reports
+    evidence = _evidence(data, report, others, pins).strip()
+    updated = f"{head}{START}\n{evidence}\n{END}{tail}"
     if updated == text:
         return ProposalUpdate(proposal, changed=False)
     if check:
