@@ -9,7 +9,9 @@ from tools.templates import gate_result
 from tools.verify.gates import (
     NEEDS_PR_NUMBER,
     Gate,
+    local_patch_args,
     maturin_gates,
+    needed_siblings,
     not_run_reason,
     precommit_not_run,
     pyo3_gates,
@@ -248,3 +250,24 @@ def test_a_gate_not_run_is_never_rendered_or_counted_as_passed(tmp_path: Path) -
     report = {"pins": {"pyo3": "0.30.1", "maturin": "1.16.0"}, "cells": [], "safety": [],
               "upstream_tests": [not_run, clean, old], "ok": True}  # fmt: skip
     assert summarize(report, tmp_path / "r.json").upstream == "2/2 ok, 1 not run"
+
+
+def test_a_registry_layout_builds_its_crates_from_each_other() -> None:
+    deps = {
+        "pyo3": frozenset({"pyo3-ffi", "pyo3-macros", "pyo3-build-config", "libc"}),
+        "pyo3-ffi": frozenset({"pyo3-build-config", "libc"}),
+        "pyo3-macros": frozenset({"pyo3-macros-backend", "syn"}),
+        "pyo3-macros-backend": frozenset({"pyo3-build-config"}),
+        "pyo3-build-config": frozenset({"target-lexicon"}),
+    }
+    assert needed_siblings("pyo3", deps) == [
+        "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"
+    ]  # fmt: skip
+    assert needed_siblings("pyo3-ffi", deps) == ["pyo3-build-config"]
+    # nothing to patch for the crate the others depend on (an unused patch makes cargo warn)
+    assert needed_siblings("pyo3-build-config", deps) == []
+    registry = '[package]\nname = "pyo3"\nversion = "0.30.1"\n'
+    args = local_patch_args(registry, {"pyo3-build-config": Path("/t/pyo3-build-config")})
+    assert args == ["--config", 'patch.crates-io.pyo3-build-config.path="/t/pyo3-build-config"']
+    workspace = registry + '\n[workspace]\nmembers = ["pyo3-ffi"]\n'
+    assert local_patch_args(workspace, {"pyo3-ffi": Path("/t/pyo3-ffi")}) == []

@@ -9,8 +9,9 @@ says what is missing; it is never counted as passed.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -61,6 +62,38 @@ def not_run_reason(gate: Gate, exists: Callable[[str], bool]) -> str | None:
     if missing:
         return f"needs the git source: the tree has no {', '.join(missing)}"
     return None
+
+
+def local_patch_args(root_manifest: str, crates: Mapping[str, Path]) -> list[str]:
+    """cargo options that make a tree laid out from registry artifacts build its crates from
+    each other, as upstream's workspace does.
+
+    A published crate's manifest names its siblings by version only, so in such a tree the root
+    crate and pyo3-ffi would build against the crate registry's pyo3-build-config, not the one
+    beside them with the series. Upstream's own tree is a workspace (its root manifest declares
+    `[workspace]`) and needs nothing. `crates` maps each sibling crate's name to its directory.
+    """
+    if re.search(r"^\[workspace\]", root_manifest, re.M):
+        return []
+    args: list[str] = []
+    for name, path in sorted(crates.items()):
+        args += ["--config", f"patch.crates-io.{name}.path={json.dumps(str(path))}"]
+    return args
+
+
+def needed_siblings(own: str, deps: Mapping[str, frozenset[str]]) -> list[str]:
+    """The sibling crates the crate `own` builds with, directly or through each other: `deps`
+    maps each sibling crate's name to the names it depends on. (A patch that nothing uses makes
+    cargo warn, so only these are patched.)"""
+    found: set[str] = set()
+    todo = [name for name in deps.get(own, frozenset()) if name in deps]
+    while todo:
+        name = todo.pop()
+        if name in found or name == own:
+            continue
+        found.add(name)
+        todo += [dep for dep in deps[name] if dep in deps]
+    return sorted(found)
 
 
 def changed_files(pin: Pin, pr_number: int | None = None) -> list[str]:

@@ -20,13 +20,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 from tools.cache import Cache
 from tools.errors import CommandFailed
 from tools.gitops import Git
 from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.runner import Runner
-from tools.verify.gates import Gate, GateStatus, gates_for, not_run_reason
+from tools.verify.gates import (
+    Gate,
+    GateStatus,
+    gates_for,
+    local_patch_args,
+    needed_siblings,
+    not_run_reason,
+)
 
 _TEST_RESULT = re.compile(r"test result: \w+\. (?P<passed>\d+) passed; (?P<failed>\d+) failed")
 _DIAGNOSTIC = re.compile(r"^(warning|error)(\[\w+\])?: ", re.MULTILINE)
@@ -198,16 +210,45 @@ def _event(gate: Gate, scratch: Path) -> dict[str, str]:
     return {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": str(path)}
 
 
+def _crate_deps(manifest: Path) -> tuple[str, frozenset[str]]:
+    """A manifest's package name and the names of everything it depends on."""
+    data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for table in ("dependencies", "build-dependencies", "dev-dependencies"):
+        names |= set(data.get(table, {}))
+    return str(data.get("package", {}).get("name", "")), frozenset(names)
+
+
+def _layout_args(gate: Gate, tree: Path) -> list[str]:
+    """For a cargo gate on a tree laid out from registry artifacts: the options that build the
+    crate from its siblings in the tree (see `local_patch_args`)."""
+    if not gate.cargo or not (tree / "Cargo.toml").is_file():
+        return []
+    crates: dict[str, tuple[Path, frozenset[str]]] = {}
+    for manifest in [tree / "Cargo.toml", *sorted(tree.glob("*/Cargo.toml"))]:
+        name, deps = _crate_deps(manifest)
+        if name:
+            crates[name] = (manifest.parent, deps)
+    own, _ = _crate_deps(tree / gate.cwd / "Cargo.toml")
+    siblings = {name: path for name, (path, _) in crates.items() if path != tree}
+    needed = needed_siblings(own, {name: deps for name, (_, deps) in crates.items()})
+    wanted = {name: siblings[name] for name in needed if name in siblings}
+    return local_patch_args((tree / "Cargo.toml").read_text(encoding="utf-8"), wanted)
+
+
 def _run(
     gate: Gate, tree: Path, target: Path, runner: Runner, reporter: Reporter, *, label: str
 ) -> tuple[Outcome, str, float]:
     cwd = tree / gate.cwd
+    argv = _argv(gate.args)
+    if layout := _layout_args(gate, tree):
+        argv = [argv[0], *layout, *argv[1:]]
     with tempfile.TemporaryDirectory(prefix="gate-") as scratch, reporter.progress(label):
         env = {"CARGO_TERM_COLOR": "never", "NO_COLOR": "1", **_event(gate, Path(scratch))}
         if gate.cargo:
             env["CARGO_TARGET_DIR"] = str(target)
         start = time.monotonic()
-        result = runner.run(_argv(gate.args), cwd=cwd, check=False, extra_env=env)
+        result = runner.run(argv, cwd=cwd, check=False, extra_env=env)
         seconds = round(time.monotonic() - start, 1)
     output = result.stdout + result.stderr
     return parse_outcome(gate.kind, result.returncode, output, cwd), output, seconds
@@ -280,9 +321,12 @@ def run_gates(
             continue
         old = None
         if (new.returncode != 0 or new.failures) and old_tree is not None and gate.baseline:
-            old, _, _ = _run(
-                gate, old_tree, target, runner, reporter, label=f"{label} (without the series)"
-            )
+            # A target dir of its own: the two trees lay out the same crates at the same paths
+            # relative to their roots, and cargo names a path crate's artifacts by that relative
+            # path, so in one target dir either tree could pass for the other's build.
+            baseline_target = target.with_name(f"{target.name}-without-series")
+            old, _, _ = _run(gate, old_tree, baseline_target, runner, reporter,
+                             label=f"{label} (without the series)")  # fmt: skip
         ok, baseline = judge(gate.kind, new, old)
         # every failing test is counted (the shared ones are listed beside); for the linters,
         # only what the series adds
