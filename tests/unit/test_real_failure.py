@@ -11,6 +11,7 @@ import pytest
 
 from tools.audit import real
 from tools.audit.result import AuditResult
+from tools.audit.run import AuditInputs
 from tools.cache import Cache
 from tools.errors import CommandFailed
 from tools.pins import load_pins
@@ -32,7 +33,7 @@ def test_a_project_that_fails_to_build_is_a_failed_row(
     results = real.audit_real_projects(
         ["pypi:cryptography==48.0.1"], frontends=["uv"], python=Path("python3"),
         pyo3=pins.select("pyo3", None), maturin=pins.select("maturin", None),
-        inputs=real.AuditInputs(maturin_wheels={}, patched_pyo3={}),
+        inputs=AuditInputs(maturin_wheels={}, patched_pyo3={}),
         cache=Cache(tmp_path), reporter=reporter,
     )  # fmt: skip
     (result,) = results

@@ -241,14 +241,24 @@ def _run(
 ) -> tuple[Outcome, str, float]:
     cwd = tree / gate.cwd
     argv = _argv(gate.args)
+    locks: dict[Path, bytes] = {}
     if layout := _layout_args(gate, tree):
-        argv = [argv[0], *layout, *argv[1:]]
+        # After the subcommand: `cargo clippy` runs `cargo check` itself and passes on only
+        # the options that follow it.
+        argv = [*argv[:2], *layout, *argv[2:]]
+        # The patches make cargo rewrite the lock files; the tree is left as it was.
+        locks = {lock: lock.read_bytes() for lock in tree.glob("**/Cargo.lock")}
     with tempfile.TemporaryDirectory(prefix="gate-") as scratch, reporter.progress(label):
         env = {"CARGO_TERM_COLOR": "never", "NO_COLOR": "1", **_event(gate, Path(scratch))}
         if gate.cargo:
             env["CARGO_TARGET_DIR"] = str(target)
         start = time.monotonic()
-        result = runner.run(argv, cwd=cwd, check=False, extra_env=env)
+        try:
+            result = runner.run(argv, cwd=cwd, check=False, extra_env=env)
+        finally:
+            for lock, content in locks.items():
+                if lock.read_bytes() != content:
+                    lock.write_bytes(content)
         seconds = round(time.monotonic() - start, 1)
     output = result.stdout + result.stderr
     return parse_outcome(gate.kind, result.returncode, output, cwd), output, seconds
