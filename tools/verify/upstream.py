@@ -222,7 +222,8 @@ def _crate_deps(manifest: Path) -> tuple[str, frozenset[str]]:
 def _layout_args(gate: Gate, tree: Path) -> list[str]:
     """For a cargo gate on a tree laid out from registry artifacts: the options that build the
     crate from its siblings in the tree (see `local_patch_args`)."""
-    if not gate.cargo or not (tree / "Cargo.toml").is_file():
+    # rustfmt reads the sources only; `cargo fmt` would take `--config` for rustfmt's own
+    if gate.kind not in ("clippy", "test", "build") or not (tree / "Cargo.toml").is_file():
         return []
     crates: dict[str, tuple[Path, frozenset[str]]] = {}
     for manifest in [tree / "Cargo.toml", *sorted(tree.glob("*/Cargo.toml"))]:
