@@ -10,6 +10,7 @@ without the series does not already have.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -400,7 +401,10 @@ def branch_gates(
     old_tree = scratch / "without-series"
     git(checkout, "worktree", "add", "--quiet", "--detach", str(old_tree), base)
     try:
-        target = cache.builds / f"{pin.project}-branch-gates-target"
+        # One target dir per checkout path: cargo names a path crate's artifacts by its path
+        # relative to the workspace, so checkouts at other paths would pass for each other.
+        where = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:12]
+        target = cache.builds / f"{pin.project}-branch-gates-{where}"
         gates = gates_for(pin, checkout, pr_number)
         return run_gates(gates, (old_tree, checkout), target, runner, reporter)
     finally:
