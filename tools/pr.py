@@ -21,7 +21,7 @@ from tools import markdown
 from tools.cache import Cache
 from tools.errors import ConfigError, DestinationRefused
 from tools.gitops import TOOLS_EMAIL, Git, commits_between, open_repo
-from tools.newsfragments import PLACEHOLDER
+from tools.newsfragments import PLACEHOLDER, is_placeholder
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, PreparedBranch, prepare_branch
@@ -199,7 +199,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     commands = [shlex.join(["git", "-C", str(prepared.dest), "push", *force, push_to,
                             prepared.branch])]  # fmt: skip
     notes: list[str] = []
-    waiting = [f for f in prepared.fragments if f"/{PLACEHOLDER}." in f]
+    waiting = [f for f in prepared.fragments if is_placeholder(f)]
     if waiting:
         notes.append(
             f"the newsfragments are still named {PLACEHOLDER} ({', '.join(waiting)}): once the "

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tools.newsfragments import numbered
 from tools.pins import Pin
 from tools.series import load_series
 
 # How a gate's output is read (see `tools.verify.upstream.parse_outcome`).
 ParserKind = Literal["fmt", "clippy", "test", "build", "ruff", "typos", "rumdl", "nox"]
 GateStatus = Literal["passed", "failed", "not run"]
-# The newsfragment placeholder the series names its fragments with until the PR has a number.
-PR_NUMBER_PLACEHOLDER = "PR-NUMBER"
 NEEDS_PR_NUMBER = "needs the pull request number (--pr-number)"
 
 
@@ -102,9 +101,7 @@ def changed_files(pin: Pin, pr_number: int | None = None) -> list[str]:
     seen: list[str] = []
     for patch in load_series(pin):
         for change in patch.files:
-            path = change.path
-            if pr_number is not None:
-                path = path.replace(PR_NUMBER_PLACEHOLDER, str(pr_number))
+            path = change.path if pr_number is None else numbered(change.path, pr_number)
             if path not in seen:
                 seen.append(path)
     return seen

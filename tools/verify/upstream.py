@@ -266,6 +266,12 @@ def _run(
     return parse_outcome(gate.kind, result.returncode, output, cwd), output, seconds
 
 
+def _not_run(gate: Gate, reason: str, seconds: float = 0.0) -> UpstreamCheck:
+    """A gate that did not run: ok, counted as nothing, and never shown as passed."""
+    return UpstreamCheck(gate.project, gate.command, 0, 0, True, seconds, name=gate.name,
+                         status="not run", reason=reason)  # fmt: skip
+
+
 def run_gates(
     gates: list[Gate],
     trees: tuple[Path | None, Path],
@@ -283,53 +289,17 @@ def run_gates(
         reason = not_run_reason(gate, lambda path: (new_tree / path).exists())
         if reason is not None:
             reporter.info(f"{label}: not run: {reason}")
-            results.append(
-                UpstreamCheck(
-                    gate.project,
-                    gate.command,
-                    0,
-                    0,
-                    True,
-                    0.0,
-                    name=gate.name,
-                    status="not run",
-                    reason=reason,
-                )
-            )
+            results.append(_not_run(gate, reason))
             continue
         try:
             new, output, seconds = _run(gate, new_tree, target, runner, reporter, label=label)
         except CommandFailed as exc:  # the tool is not installed
             reporter.warn(f"{label}: not run: {exc}")
-            results.append(
-                UpstreamCheck(
-                    gate.project,
-                    gate.command,
-                    0,
-                    0,
-                    True,
-                    0.0,
-                    name=gate.name,
-                    status="not run",
-                    reason=str(exc),
-                )
-            )
+            results.append(_not_run(gate, str(exc)))
             continue
         if (why := not_built_here(gate.kind, output)) is not None:
             reporter.warn(f"{label}: not run: {why}")
-            results.append(
-                UpstreamCheck(
-                    gate.project,
-                    gate.command,
-                    0,
-                    0,
-                    True,
-                    seconds,
-                    name=gate.name,
-                    status="not run",
-                    reason=why,
-                )
-            )
+            results.append(_not_run(gate, why, seconds))
             continue
         old = None
         if (new.returncode != 0 or new.failures) and old_tree is not None and gate.baseline:
