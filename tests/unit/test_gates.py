@@ -9,6 +9,7 @@ from tools.templates import gate_result
 from tools.verify.gates import (
     NEEDS_PR_NUMBER,
     Gate,
+    fallback_not_needed,
     local_patch_args,
     maturin_gates,
     needed_siblings,
@@ -236,6 +237,20 @@ def test_maturin_gates() -> None:
     assert precommit_not_run(None) == (
         "needs the git source: the tree has no .pre-commit-config.yaml"
     )
+
+
+def test_default_features_clippy_stands_in_only_when_all_features_cannot_build() -> None:
+    gates = maturin_gates(["src/compile.rs"], precommit_config=None)
+    stand_in = next(g for g in gates if g.name == "clippy (default features)")
+    assert stand_in.fallback_for == "clippy"
+    for status in ("passed", "failed"):
+        reason = fallback_not_needed(stand_in, {"rustfmt": "passed", "clippy": status})
+        assert reason == ("the `clippy` gate ran and covers it; it runs only when that one "
+                          "cannot")  # fmt: skip
+    assert fallback_not_needed(stand_in, {"rustfmt": "passed", "clippy": "not run"}) is None
+    assert fallback_not_needed(stand_in, {}) is None
+    others = [g for g in gates if g is not stand_in]
+    assert all(fallback_not_needed(g, {"clippy": "passed"}) is None for g in others)
 
 
 def test_a_gate_not_run_is_never_rendered_or_counted_as_passed(tmp_path: Path) -> None:

@@ -77,10 +77,21 @@ def test_the_key_changes_with_every_fact(change: dict[str, Any]) -> None:
         dataclasses.replace(SPEC, fixture="abi3"),
         dataclasses.replace(SPEC, frontend="pip"),
         dataclasses.replace(SPEC, extra_env=(("PYO3_BASE_PYTHON", "/usr/bin/python3"),)),
+        dataclasses.replace(SPEC, frontend_args=("--env-dir", "/work/build-env")),
+        dataclasses.replace(SPEC, facts=(("interpreter", "/usr/bin/python3.13 3.13.1"),)),
     ],
 )
 def test_the_key_changes_with_what_is_primed(spec: PrimeSpec) -> None:
     assert _key(spec) != _key()
+
+
+def test_frontend_options_and_facts_are_keyed_only_when_set() -> None:
+    # primes made before they existed keep their keys
+    keys = {"maturin", "pyo3", "fixture", "python", "toolchain", "frontend", "stage", "env"}
+    assert set(prime_inputs(SPEC, **FACTS)) == keys
+    first = dataclasses.replace(SPEC, facts=(("config file", "1 version=3.11"),))
+    second = dataclasses.replace(SPEC, facts=(("config file", "2 version=3.11"),))
+    assert _key(first) != _key(second)
 
 
 def test_the_key_is_stable_and_ignores_the_stage_name() -> None:

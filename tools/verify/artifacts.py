@@ -26,6 +26,7 @@ from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.runner import Runner
 from tools.sources import registry_base
+from tools.verify.seed import seed_target
 
 Variant = Literal["old", "new"]
 VARIANTS: tuple[Variant, ...] = ("old", "new")
@@ -76,6 +77,10 @@ def source_trees(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Trees:
     return Trees(old=old, new=new)
 
 
+def maturin_target(cache: Cache, variant: Variant) -> Path:
+    return cache.builds / f"maturin-target-{variant}"
+
+
 def maturin_wheels(
     pin: Pin, trees: Trees, cache: Cache, runner: Runner, reporter: Reporter
 ) -> dict[Variant, Path]:
@@ -83,11 +88,17 @@ def maturin_wheels(
     keys = {"old": "old", "new": f"new-{series_hash(pin)}"}
     wheels: dict[Variant, Path] = {}
     for variant in VARIANTS:
-        # One target dir per variant, for the reason given in `source_trees`.
-        target = cache.builds / f"maturin-target-{variant}"
+        # One target dir per variant, for the reason given in `source_trees`; the new one
+        # starts as a copy of the old one without the maturin package (`seed.py`).
+        target = maturin_target(cache, variant)
         out = cache.builds / "wheels" / f"maturin-{pin.version}-{keys[variant]}"
         found = sorted(out.glob("maturin-*.whl"))
         if not found:
+            seeded = [] if variant == "old" else seed_target(
+                maturin_target(cache, "old"), target, trees["new"])  # fmt: skip
+            if seeded:
+                reporter.info(f"{target}: seeded from the build without the series, "
+                              f"without its own packages ({', '.join(seeded)})")  # fmt: skip
             with reporter.progress(f"building the {variant} maturin {pin.version} wheel"):
                 shutil.rmtree(out, ignore_errors=True)
                 runner.run(
@@ -107,7 +118,23 @@ def maturin_wheels(
         else:
             reporter.info(f"reusing {found[-1]}")
         wheels[variant] = found[-1]
+    binary = maturin_binary(wheels["old"])
+    if binary and binary == maturin_binary(wheels["new"]):
+        raise CommandFailed(
+            f"the maturin wheels without and with the series hold the same binary "
+            f"({wheels['old']}, {wheels['new']}): one of them is a stale build",
+            hint=f"remove {cache.builds / 'wheels'} and the maturin-target-* folders beside it",
+        )
     return wheels
+
+
+def maturin_binary(wheel: Path) -> str:
+    """The sha256 of the maturin executable a wheel installs (empty if it has none)."""
+    with zipfile.ZipFile(wheel) as archive:
+        for name in sorted(archive.namelist()):
+            if ".data/scripts/" in name and Path(name).stem == "maturin":
+                return hashlib.sha256(archive.read(name)).hexdigest()
+    return ""
 
 
 def _record_line(name: str, data: bytes) -> str:

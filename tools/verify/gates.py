@@ -42,6 +42,9 @@ class Gate:
     pr_event: int | None = None
     pr_title: str = ""
     not_run: str | None = None  # decided when the gate was made (no PR number, no such file)
+    # the name of the gate this one stands in for: it runs only when that one could not build
+    # here (a feature's system library missing), and is otherwise recorded as not run
+    fallback_for: str | None = None
 
     @property
     def command(self) -> str:
@@ -61,6 +64,14 @@ def not_run_reason(gate: Gate, exists: Callable[[str], bool]) -> str | None:
     if missing:
         return f"needs the git source: the tree has no {', '.join(missing)}"
     return None
+
+
+def fallback_not_needed(gate: Gate, ran: Mapping[str, GateStatus]) -> str | None:
+    """Why a stand-in gate is not run: the gate it stands in for ran (`ran` maps the names of
+    the gates run so far to their status). None for any other gate, or when it is needed."""
+    if gate.fallback_for is None or ran.get(gate.fallback_for, "not run") == "not run":
+        return None
+    return f"the `{gate.fallback_for}` gate ran and covers it; it runs only when that one cannot"
 
 
 def local_patch_args(root_manifest: str, crates: Mapping[str, Path]) -> list[str]:
@@ -185,7 +196,7 @@ def precommit_not_run(config: str | None) -> str:
 
 def maturin_gates(changed: Sequence[str], *, precommit_config: str | None) -> list[Gate]:
     """maturin's gates: rustfmt, the clippy its contributor guide asks for, clippy as the
-    sdist builds (in case `--all-features` cannot build here), the unit tests of the modules the
+    sdist builds (only when `--all-features` cannot build here), the unit tests of the modules the
     series touches, and its pre-commit hooks (ruff for the changed Python files)."""
     python = tuple(p for p in changed if p.endswith(".py"))
     gates = [
@@ -196,7 +207,7 @@ def maturin_gates(changed: Sequence[str], *, precommit_config: str | None) -> li
              kind="clippy", cargo=True),
         Gate(name="clippy (default features)", project="maturin",
              args=("cargo", "clippy", "--lib", "--tests", "--", "-D", "warnings"), kind="clippy",
-             cargo=True),
+             cargo=True, fallback_for="clippy"),
     ]  # fmt: skip
     for module in _test_filters(changed):
         gates.append(Gate(name="tests", project="maturin", args=("cargo", "test", "--lib", module),

@@ -46,8 +46,10 @@ KEEP_PARTIAL_DAYS = 1
 
 @dataclass(frozen=True, kw_only=True)
 class PrimeSpec:
-    """What is primed: the fixture built by `frontend` with maturin and pyo3 variants and any
-    extra environment, at the stage folder `stage` (a scenario's name, or "matrix")."""
+    """What is primed: the fixture built by `frontend` with maturin and pyo3 variants, any
+    extra environment and frontend options, at the stage folder `stage` (a scenario's name, or
+    "matrix"). `facts` are what else decides that build and is named by neither: the identity
+    of an interpreter or the content of a file that the environment names by path."""
 
     maturin: Variant
     pyo3: Variant
@@ -55,6 +57,8 @@ class PrimeSpec:
     frontend: Frontend
     stage: str = "matrix"
     extra_env: tuple[tuple[str, str], ...] = ()
+    frontend_args: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 def prime_inputs(
@@ -78,6 +82,9 @@ def prime_inputs(
         "frontend": f"{spec.frontend} {frontend_version}",
         "stage": str(stage_path),
         "env": json.dumps(sorted(spec.extra_env)),
+        # only when set, so that the keys of the primes without them stay what they were
+        **({"frontend args": json.dumps(spec.frontend_args)} if spec.frontend_args else {}),
+        **({"facts": json.dumps(sorted(spec.facts))} if spec.facts else {}),
     }
 
 
@@ -222,20 +229,24 @@ class Primer:
         module = "build" if frontend == "build" else "pip"
         return self._fact(ctx, module, [ctx.python, "-m", module, "--version"])
 
-    def inputs(self, ctx: VerifyContext, spec: PrimeSpec, stage: Path) -> dict[str, str]:
-        # The base interpreter's file too: pyo3 with the series tracks its mtime, so a prime
-        # from before a reinstall at the same path would not be the build it claims to be.
+    def interpreter(self, ctx: VerifyContext, python: Path) -> str:
+        """What identifies an interpreter for a prime's key: its path, version and base
+        interpreter, and the base's file (pyo3 with the series tracks its mtime, so a prime from
+        before a reinstall at the same path would not be the build it claims to be)."""
         script = ("import os, sys\n"
                   "base = getattr(sys, '_base_executable', None) or sys.executable\n"
                   "stat = os.stat(base)\n"
                   "print(sys.version, base, stat.st_mtime_ns, stat.st_size)")  # fmt: skip
+        return f"{python} {self._fact(ctx, f'python {python}', [python, '-c', script])}"
+
+    def inputs(self, ctx: VerifyContext, spec: PrimeSpec, stage: Path) -> dict[str, str]:
         return prime_inputs(
             spec,
             stage_path=stage,
             maturin_wheels=files_hash(ctx.wheelhouses[spec.maturin], "*.whl"),
             pyo3_tree=self.pyo3_trees[spec.pyo3],
             fixture_files=files_hash(stage / "project"),
-            python=f"{ctx.python} {self._fact(ctx, 'python', [ctx.python, '-c', script])}",
+            python=self.interpreter(ctx, ctx.python),
             toolchain=self._fact(ctx, "rustc", ["rustc", "-vV"]) + "\n"
             + self._fact(ctx, "cargo", ["cargo", "-V"]),
             frontend_version=self._frontend_version(ctx, spec.frontend),
@@ -256,7 +267,7 @@ class Primer:
             label = f"priming {spec.fixture}, maturin {spec.maturin} x pyo3 {spec.pyo3}"
             with ctx.reporter.progress(f"{label}: cold build through {spec.frontend}"):
                 run = build_wheel(ctx.runner, spec.frontend, fixture.project, stage / "dist",
-                                  setup)  # fmt: skip
+                                  setup, extra_args=spec.frontend_args)  # fmt: skip
             now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
             record = PrimeRecord(key=key, inputs=inputs, cold_s=round(run.seconds, 1),
                                  created=now.isoformat(), wheel=run.wheel.name)  # fmt: skip

@@ -57,10 +57,10 @@ class Measure:
         self.ctx = ctx
         self.other_python = other_python
         self.discovery = discovery_package(ctx.pyo3_version)
-        self._primed_from = ""  # where the current scenario's first build came from, if primed
+        self._primed_from: list[str] = []  # where the current scenario's first builds came from
 
     def _where(self, name: str) -> Path:
-        self._primed_from = ""  # every scenario starts here
+        self._primed_from = []  # every scenario starts here
         where = self.ctx.work / "safety" / name
         shutil.rmtree(where, ignore_errors=True)
         return where
@@ -76,15 +76,22 @@ class Measure:
         *,
         frontend: Frontend = "uv",
         stage: str = "matrix",
+        frontend_args: tuple[str, ...] = (),
+        facts: tuple[tuple[str, str], ...] = (),
         **env: str,
     ) -> Primed:
         """A fresh copy of the prime of these inputs (the matrix's own when `stage` and `env` are
         the matrix's), made first if no run has made it."""
         spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=frontend,
-                         stage=stage, extra_env=tuple(sorted(env.items())))  # fmt: skip
+                         stage=stage, extra_env=tuple(sorted(env.items())),
+                         frontend_args=frontend_args, facts=facts)  # fmt: skip
         primed = self.ctx.primer.prime(self.ctx, spec)
-        self._primed_from = f"{spec.frontend}, {primed.cold_from}"
+        self._primed_from.append(f"{spec.frontend}, {primed.cold_from}")
         return primed
+
+    def _interpreter(self, python: Path) -> tuple[str, str]:
+        """A prime fact: the identity of an interpreter the build's environment names."""
+        return ("interpreter", self.ctx.primer.interpreter(self.ctx, python))
 
     def _uv(self, fixture: Fixture, setup: BuildSetup, out: Path) -> BuildRun:
         return build_wheel(self.ctx.runner, "uv", fixture.project, out, setup)
@@ -102,7 +109,7 @@ class Measure:
         **facts: str,
     ) -> Observation:
         if self._primed_from:
-            facts["first build primed"] = self._primed_from
+            facts["first build primed"] = "; ".join(self._primed_from)
         return Observation(
             builds=tuple(_build(label, run) for label, run in runs),
             imported=None if imported is None else imported[0],
@@ -146,12 +153,16 @@ class Measure:
         self, frontend: Frontend, where: Path, maturin: Variant, base: Path
     ) -> tuple[Fixture, BuildRun, BuildRun]:
         """Two isolated builds of the pyo3-new fixture on one target dir, with PYO3_BASE_PYTHON
-        set in the frontend's environment as an outer job or a wrapper script would."""
-        fixture = self._fixture(where)
-        setup = self.ctx.setup(maturin, where / "target", PYO3_BASE_PYTHON=str(base))
-        first = build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup)
-        second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
-        return fixture, first, second
+        set in the frontend's environment as an outer job or a wrapper script would. The first
+        only warms the target dir with that setting: it is a prime whose key holds the setting
+        and the identity of the interpreter it names."""
+        primed = self._primed(maturin, "new", frontend=frontend, stage=where.name,
+                              facts=(self._interpreter(base),),
+                              PYO3_BASE_PYTHON=str(base))  # fmt: skip
+        setup = self.ctx.setup(maturin, primed.target, PYO3_BASE_PYTHON=str(base))
+        second = build_wheel(self.ctx.runner, frontend, primed.fixture.project, where / "second",
+                             setup)  # fmt: skip
+        return primed.fixture, primed.cold, second
 
     def two_venvs_same_base(self) -> Observation:
         where = self._where("two-venvs-same-base")
@@ -223,18 +234,25 @@ class Measure:
         return self._observe([("first", first), ("second", second)], imported)
 
     def config_file(self) -> Observation:
-        where = self._where("config-file")
-        config = where / "pyo3-config.txt"
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(pyo3_config_for(self.ctx, self.ctx.python))
+        self._where("config-file")
+        # The config file lives outside the scenario's folder and is rewritten only when its
+        # content changes, so its modification time stays that of the primes built with it
+        # (pyo3 reruns its build script when the file is newer than that run). The first build
+        # of each pair only warms the target dir: a prime whose key holds the file's path,
+        # content and modification time.
+        config = write_if_changed(self.ctx.work / "safety-inputs" / "pyo3-config.txt",
+                                  pyo3_config_for(self.ctx, self.ctx.python))  # fmt: skip
+        stat = config.stat()
+        facts = (("config file", f"{stat.st_mtime_ns} {config.read_text(encoding='utf-8')}"),)
         runs: list[tuple[str, BuildRun]] = []
         variant: Variant
         for variant in ("old", "new"):
-            cell = where / variant
-            fixture = self._fixture(cell, variant)
-            setup = self.ctx.setup(variant, cell / "target", PYO3_CONFIG_FILE=str(config))
-            self._uv(fixture, setup, cell / "first")
-            runs.append((f"{variant}/{variant}", self._uv(fixture, setup, cell / "second")))
+            stage = f"config-file-{variant}"
+            primed = self._primed(variant, variant, stage=stage, facts=facts,
+                                  PYO3_CONFIG_FILE=str(config))  # fmt: skip
+            setup = self.ctx.setup(variant, primed.target, PYO3_CONFIG_FILE=str(config))
+            second = self._uv(primed.fixture, setup, self.ctx.work / "safety" / stage / "second")
+            runs.append((f"{variant}/{variant}", second))
         return self._observe(runs, None)
 
     def rerun_triggers(self) -> Observation:
@@ -312,17 +330,18 @@ class Measure:
         """Stock maturin and pyo3, `python -m build --env-dir DIR`: pypa/build (>= 1.5.1) puts the
         isolated environment at a fixed path, so PYO3_PYTHON is the same on every build."""
         where = self._where("alternative-env-dir")
-        fixture = self._fixture(where, "old")
-        setup = self.ctx.setup("old", where / "target")
-        env_dir = where / "build-env"
-        runs = []
-        for label in ("first", "second"):
-            shutil.rmtree(env_dir, ignore_errors=True)  # it must be empty, and build removes it
-            runs.append((label, build_wheel(self.ctx.runner, "build", fixture.project,
-                                            where / label, setup,
-                                            extra_args=("--env-dir", str(env_dir)))))  # fmt: skip
-        imported = self._import(runs[-1][1], fixture, where / "check")
-        return self._observe(runs, imported, **{"env dir": str(env_dir)})
+        env_dir = where / "build-env"  # absent: `_where` removed it, and build removes its own
+        # The first build only warms the target dir: a prime whose key holds the option.
+        args = ("--env-dir", str(env_dir))
+        primed = self._primed("old", "old", frontend="build", stage="alternative-env-dir",
+                              frontend_args=args)  # fmt: skip
+        setup = self.ctx.setup("old", primed.target)
+        shutil.rmtree(env_dir, ignore_errors=True)  # it must be empty
+        second = build_wheel(self.ctx.runner, "build", primed.fixture.project, where / "second",
+                             setup, extra_args=args)  # fmt: skip
+        imported = self._import(second, primed.fixture, where / "check")
+        return self._observe([("first", primed.cold), ("second", second)], imported,
+                             **{"env dir": str(env_dir)})  # fmt: skip
 
     def alternative_no_isolation(self) -> Observation:
         """Stock maturin and pyo3, `pip wheel --no-build-isolation` from one venv that has the
@@ -362,6 +381,18 @@ class Measure:
         runs.append((new, self._uv(fixture, setup, where / "new")))
         imported = self._import(runs[-1][1], fixture, where / "check", base)
         return self._observe(runs, imported, base=str(base))
+
+
+def write_if_changed(path: Path, text: str) -> Path:
+    """Writes `text` to `path` unless it holds exactly that already (its mtime then stays)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:

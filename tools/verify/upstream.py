@@ -35,6 +35,7 @@ from tools.runner import Runner
 from tools.verify.gates import (
     Gate,
     GateStatus,
+    fallback_not_needed,
     gates_for,
     local_patch_args,
     needed_siblings,
@@ -283,10 +284,12 @@ def run_gates(
     tree without the series (`trees[0]`, when there is one) to tell pre-existing failures
     apart. A gate the tree cannot run is recorded as not run, with the reason."""
     old_tree, new_tree = trees
-    results = []
+    results: list[UpstreamCheck] = []
     for gate in gates:
         label = f"{gate.project} {gate.name}: {gate.command}"
-        reason = not_run_reason(gate, lambda path: (new_tree / path).exists())
+        reason = fallback_not_needed(gate, {r.name: r.status for r in results}) or not_run_reason(
+            gate, lambda path: (new_tree / path).exists()
+        )
         if reason is not None:
             reporter.info(f"{label}: not run: {reason}")
             results.append(_not_run(gate, reason))
