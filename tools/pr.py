@@ -108,6 +108,7 @@ def _values(
         "gates": None if gates is None else [asdict(g) for g in gates],
         "pin": pin,
         "sibling": sibling,
+        "sibling_title": title_of(sibling),
         "report": report,
         "patches": load_series(pin),
         "unverified": unverified,
@@ -116,6 +117,12 @@ def _values(
         "fragments": fragments,
         "placeholder": PLACEHOLDER,
     }
+
+
+def title_of(pin: Pin) -> markdown.Trusted:
+    """The pull request title for `pin`'s series (Markdown, from its own template)."""
+    rendered = render_template(f"pr-{pin.project}-title.txt.j2", patches=load_series(pin))
+    return markdown.Trusted(rendered.strip())
 
 
 def render(
@@ -129,7 +136,7 @@ def render(
     gates: list[UpstreamCheck] | None = None,
 ) -> tuple[str, str]:
     values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates)
-    title = render_template(f"pr-{pin.project}-title.txt.j2", **values).strip()
+    title = str(title_of(pin))
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
 

@@ -16,8 +16,9 @@ import pytest
 
 from tests.pr_inputs import FORK, golden_base, golden_fragments
 from tools.pins import load_pins
-from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment
+from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment, title_of
 from tools.reportdata import ReportData, load_report
+from tools.series import load_series
 from tools.templates import render_template
 
 HERE = Path(__file__).resolve().parent.parent
@@ -92,3 +93,13 @@ def test_every_figure_in_the_body_is_in_the_report(name: str) -> None:
 def test_undefined_template_variable_is_an_error() -> None:
     with pytest.raises(jinja2.UndefinedError):
         render_template("pr-pyo3.md.j2", report={}, unverified=[])
+
+
+def test_the_maturin_title_is_its_feature_commit_in_maturins_style() -> None:
+    # maturin squash-merges with the title and builds its changelog from `feat:`/`fix:` titles
+    pin = load_pins().select("maturin", None)
+    subjects = [patch.subject for patch in load_series(pin)]
+    title = str(title_of(pin))
+    assert title.startswith("feat: ")
+    assert title in subjects
+    assert not any("Changelog.md" in change.path for p in load_series(pin) for change in p.files)
