@@ -30,6 +30,9 @@ class Layout:
     # The default spelling of file names: case-insensitive on Windows and on macOS's default
     # APFS volumes (a machine can differ; `spelled_otherwise` in the scenarios checks).
     case_sensitive_by_default: bool
+    # Why a base install cannot be relocated by copying its interpreter's binary next to a
+    # link to its standard library (None: it can, CPython finds its prefix from the binary).
+    no_relocated_copy: str | None = None
 
     def executable(self, stem: str) -> str:
         """A program's file name: `python` -> `python.exe` on Windows."""
@@ -91,7 +94,9 @@ MACOS = Layout(name="macos", path_type=PurePosixPath, scripts_dir="bin", base_in
                case_sensitive_by_default=False)  # fmt: skip
 WINDOWS = Layout(name="windows", path_type=PureWindowsPath, scripts_dir="Scripts",
                  base_interpreter_dir="", exe_suffix=".exe", path_list_separator=";",
-                 venv_symlinks=False, case_sensitive_by_default=False)  # fmt: skip
+                 venv_symlinks=False, case_sensitive_by_default=False,
+                 no_relocated_copy="python.exe needs its DLLs and Lib folder beside it, and "
+                 "linking a folder needs privileges")  # fmt: skip
 LAYOUTS: dict[PlatformName, Layout] = {"linux": LINUX, "macos": MACOS, "windows": WINDOWS}
 
 

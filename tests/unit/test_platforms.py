@@ -85,3 +85,8 @@ def test_every_layout_is_named_after_its_key() -> None:
     assert [layout.path_type for layout in LAYOUTS.values()] == [
         PurePosixPath, PurePosixPath, PureWindowsPath
     ]  # fmt: skip
+
+
+def test_only_windows_cannot_relocate_a_base_install_by_copying_its_binary() -> None:
+    assert WINDOWS.no_relocated_copy is not None and "DLL" in WINDOWS.no_relocated_copy
+    assert LINUX.no_relocated_copy is None and MACOS.no_relocated_copy is None

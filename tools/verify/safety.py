@@ -210,7 +210,8 @@ class Measure:
             # but sys._base_executable names a file that no longer exists (CPython gh-99204).
             fake_base = where / f"gone-{label}" / "bin"
             fake_base.mkdir(parents=True)
-            (fake_base / "python3").symlink_to(Path(sys.base_prefix) / "bin" / self.ctx.python.name)
+            (fake_base / "python3").symlink_to(HOST.base_interpreter(Path(sys.base_prefix),
+                                                                     self.ctx.python.name))  # fmt: skip
             venv_python = self._venv(where / f"venv-{label}", "new",
                                      python=fake_base / "python3", copies=True)  # fmt: skip
             shutil.rmtree(fake_base.parent)
@@ -357,6 +358,8 @@ class Measure:
         return self._observe([("first", first), ("second", second)], imported)
 
     def base_reinstalled(self) -> Observation:
+        if HOST.no_relocated_copy is not None:
+            return Observation(not_applicable=HOST.no_relocated_copy)
         where = self._where("base-reinstalled")
         original = self.base_of(self.ctx.python)
         # A relocated installation: its own copy of the interpreter binary, the original's
