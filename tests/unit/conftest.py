@@ -15,6 +15,9 @@ def _refuse(*args: object, **kwargs: object) -> NoReturn:
 
 @pytest.fixture(autouse=True)
 def _no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Modules that imported the class before this ran (GitPython's `from subprocess import
+    # Popen`) hold it directly: the class itself refuses to start a child.
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", _refuse)
     monkeypatch.setattr(subprocess, "Popen", _refuse)
     for name in ("system", "popen", "posix_spawn", "posix_spawnp", "fork", "forkpty",
                  "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):  # fmt: skip

@@ -88,5 +88,7 @@ def test_every_layout_is_named_after_its_key() -> None:
 
 
 def test_only_windows_cannot_relocate_a_base_install_by_copying_its_binary() -> None:
-    assert WINDOWS.no_relocated_copy is not None and "DLL" in WINDOWS.no_relocated_copy
-    assert LINUX.no_relocated_copy is None and MACOS.no_relocated_copy is None
+    assert WINDOWS.no_relocated_copy is not None
+    assert "DLL" in WINDOWS.no_relocated_copy
+    assert LINUX.no_relocated_copy is None
+    assert MACOS.no_relocated_copy is None

@@ -210,8 +210,8 @@ class Measure:
             # but sys._base_executable names a file that no longer exists (CPython gh-99204).
             fake_base = where / f"gone-{label}" / "bin"
             fake_base.mkdir(parents=True)
-            (fake_base / "python3").symlink_to(HOST.base_interpreter(Path(sys.base_prefix),
-                                                                     self.ctx.python.name))  # fmt: skip
+            real = HOST.base_interpreter(Path(sys.base_prefix), self.ctx.python.name)
+            (fake_base / "python3").symlink_to(real)
             venv_python = self._venv(where / f"venv-{label}", "new",
                                      python=fake_base / "python3", copies=True)  # fmt: skip
             shutil.rmtree(fake_base.parent)
