@@ -107,7 +107,8 @@ def query(
                 found[project] = pypi_releases("maturin", fetch, registries)
     except RegistryUnreachable as exc:
         raise CommandFailed(
-            f"the registries cannot be reached, nothing was compared: {exc}"
+            f"the registries cannot be reached, nothing was compared: {exc}",
+            hint="check the network, or point --crate-index and --pypi at a reachable mirror",
         ) from exc
     return found
 

@@ -257,6 +257,7 @@ def prepare_scratch(
         "fetch",
         "--quiet",
         "--no-tags",
+        "--",
         old_base.repo,
         f"{old_base.commit}:refs/port/old-base",
     )
@@ -265,6 +266,7 @@ def prepare_scratch(
         "fetch",
         "--quiet",
         "--no-tags",
+        "--",
         new_base.repo,
         f"{new_base.commit}:refs/port/new-base",
     )

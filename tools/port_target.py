@@ -161,7 +161,7 @@ def git_target(
     """A tag gives a release pin; a branch or a commit a pin named after the commit."""
     mirror = _mirror(old.project, cache, git)
     reporter.step(f"{old.project}: resolving {ref} at {url}")
-    listing = git(mirror, "ls-remote", url, f"refs/tags/{ref}", f"refs/heads/{ref}").stdout
+    listing = git(mirror, "ls-remote", "--", url, f"refs/tags/{ref}", f"refs/heads/{ref}").stdout
     names = {line.split("\t", 1)[1] for line in listing.splitlines() if "\t" in line}
     branch: str | None = None
     if f"refs/tags/{ref}" in names:

@@ -161,7 +161,9 @@ def test_unreachable_registry_is_one_command_failure() -> None:
     with pytest.raises(CommandFailed, match="the registries cannot be reached") as caught:
         query(fetch, Registries())
     assert caught.value.exit_code == 5
-    assert caught.value.hint is None
+    assert caught.value.hint == (
+        "check the network, or point --crate-index and --pypi at a reachable mirror"
+    )
 
 
 def _pins_file(root: Path, pyo3: str) -> Path:
@@ -222,5 +224,6 @@ def test_cli_unreachable_registry_exits_5_with_one_line(
     argv = ["--pins", str(pins), "outdated", "--crate-index", (tmp_path / "none").as_uri()]
     assert main(argv, reporter=RecordingReporter()) == 5
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
+    assert len(err) == 2
     assert err[0].startswith("error: the registries cannot be reached, nothing was compared")
+    assert err[1].strip().startswith("hint: check the network")
