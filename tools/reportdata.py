@@ -45,12 +45,19 @@ class CellData(_RequiredCell, total=False):
     cold_from: str  # "this run", or "prime of <date>" (a prime an earlier run made)
 
 
-class SafetyData(TypedDict):
+class _RequiredSafety(TypedDict):
     scenario: str
     description: str
     expected: str
     observed: str
     ok: bool
+
+
+class SafetyData(_RequiredSafety, total=False):
+    compiled: list[str]  # what the decisive build compiled
+    details: list[str]
+    skipped: str
+    seconds: dict[str, float]  # each build's wall time by its label (not in older reports)
 
 
 class _UpstreamRequired(TypedDict):

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 from tools import markdown
+from tools.verify.alternatives import alternative_rows
 
 TEMPLATES = Path(__file__).resolve().parent
 
@@ -43,6 +44,7 @@ def _environment() -> jinja2.Environment:
     env.filters["shell"] = markdown.shell
     env.filters["subject"] = markdown.subject
     env.filters["gate"] = gate_result
+    env.filters["alternatives"] = alternative_rows
     return env
 
 

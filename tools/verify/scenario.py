@@ -25,6 +25,7 @@ class ScenarioResult:
     reasons: dict[str, list[str]] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
     skipped: str = ""  # why the scenario did not run here (another platform's, for one)
+    seconds: dict[str, float] = field(default_factory=dict)  # each build's, by its label
 
     @classmethod
     def skip(cls, scenario: str, description: str, expected: str, reason: str) -> ScenarioResult:
@@ -56,4 +57,5 @@ class Scenario:
             compiled=list(evidence.compiled),
             reasons=evidence.reasons,
             details=details,
+            seconds={b.label: b.seconds for b in obs.builds},
         )

@@ -1,0 +1,62 @@
+"""The alternatives table is read from a report: the rollout cells and the scenarios that
+measured each alternative, and a row says so when its measurement is missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.verify.alternatives import alternative_rows
+
+
+def _cell(maturin: str, pyo3: str, frontend: str, chain: list[str], warm: float) -> dict[str, Any]:
+    return {"maturin": maturin, "pyo3": pyo3, "frontend": frontend, "fixture": "ext",
+            "chain_compiled": chain, "cold_s": 13.0, "warm_s": warm}  # fmt: skip
+
+
+def _scenario(name: str, **fields: Any) -> dict[str, Any]:
+    return {"scenario": name, "compiled": ["fixture", "pyo3-ffi"], **fields}
+
+
+REPORT: dict[str, Any] = {
+    "cells": [
+        _cell("new", "new", "uv", [], 0.3),
+        _cell("old", "old", "uv", ["pyo3-ffi", "pyo3"], 6.1),
+        _cell("old", "old", "build", ["pyo3-ffi", "pyo3"], 6.7),
+        {**_cell("new", "new", "build", [], 1.1), "fixture": "abi3"},  # not the ext fixture
+    ],
+    "safety": [
+        _scenario("caller-sets-base-uv", seconds={"first": 12.6, "second": 0.3}),
+        _scenario("caller-sets-base-build", seconds={"first": 13.8}),  # no second build
+        _scenario("alternative-env-dir", seconds={"first": 15.5, "second": 1.5}, skipped=""),
+        _scenario(
+            "alternative-no-isolation", skipped="not here", seconds={"first": 1, "second": 1}
+        ),
+    ],
+}
+
+
+def test_every_row_is_there_in_order_and_says_whether_it_was_measured() -> None:
+    rows = alternative_rows(REPORT)
+    shown = [(r.how.split(":")[0], r.frontend, r.measured) for r in rows]
+    assert shown == [
+        ("maturin and pyo3 with the series", "uv", True),
+        ("maturin and pyo3 with the series", "build", False),
+        ("pyo3 with the series, stock maturin, the caller exports `PYO3_BASE_PYTHON`", "uv", True),
+        ("the same", "build", False),
+        ("no series", "build", True),
+        ("no series", "pip", False),
+        ("status quo", "uv", True),
+        ("status quo", "build", True),
+    ]
+
+
+def test_figures_come_from_the_cells_and_the_scenarios() -> None:
+    rows = alternative_rows(REPORT)
+    series, caller, env_dir, status_quo = rows[0], rows[2], rows[4], rows[7]
+    assert (series.compiled, series.first_s, series.second_s) == ((), 13.0, 0.3)
+    assert (caller.first_s, caller.second_s) == (12.6, 0.3)
+    # only the pyo3 crates of what the decisive build compiled
+    assert env_dir.compiled == ("pyo3-ffi",)
+    assert (status_quo.compiled, status_quo.second_s) == (("pyo3-ffi", "pyo3"), 6.7)
+    missing = rows[1]
+    assert (missing.compiled, missing.first_s, missing.second_s) == ((), 0.0, 0.0)
