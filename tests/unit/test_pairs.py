@@ -33,10 +33,22 @@ def test_summary_of_a_recorded_report() -> None:
     data = json.loads(FROZEN.read_text(encoding="utf-8"))
     summary = pairs.summarize(data, Path("reports/verify.json"))
     assert summary.new_new_cached == "build: yes, pip: yes, uv: yes"
-    skipped = sum(1 for s in data["safety"] if s.get("skipped"))
-    assert summary.safety == f"{len(data['safety']) - skipped} ok, 0 failed, {skipped} skipped"
+    skipped = [s["scenario"] for s in data["safety"] if s.get("skipped")]
+    assert "free-threading" in skipped
+    assert summary.safety == (
+        f"{len(data['safety']) - len(skipped)} ok, 0 failed, {len(skipped)} skipped "
+        f"({', '.join(skipped)})"
+    )
     assert summary.ok
     broken = data["cells"][3]
     assert (broken["maturin"], broken["pyo3"]) == ("new", "new")
     broken["chain_compiled"] = ["pyo3-ffi"]
     assert f"{broken['frontend']}: NO" in pairs.summarize(data, Path("x.json")).new_new_cached
+
+
+def test_gates_that_fail_without_the_series_too_are_counted_apart() -> None:
+    data = json.loads(FROZEN.read_text(encoding="utf-8"))
+    ran = next(u for u in data["upstream_tests"] if u.get("status") == "passed")
+    ran["baseline"] = ["parse_sysconfigdata"]
+    upstream = pairs.summarize(data, Path("x.json")).upstream
+    assert "(1 with failures the release has without the series too)" in upstream

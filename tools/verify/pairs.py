@@ -46,14 +46,15 @@ def summarize(report: Mapping[str, Any], path: Path) -> PairSummary:
                    and c["maturin"] == "new" and c["pyo3"] == "new"]  # fmt: skip
         return bool(new_new) and all(c["ok"] and not c["chain_compiled"] for c in new_new)
 
-    skipped = sum(1 for s in safety if s.get("skipped"))
+    skipped = [s["scenario"] for s in safety if s.get("skipped")]
     ran_ok = sum(1 for s in safety if s["ok"] and not s.get("skipped"))
     failed = sum(1 for s in safety if not s["ok"])
+    skipped_text = f"{len(skipped)} skipped" + (f" ({', '.join(skipped)})" if skipped else "")
     return PairSummary(
         pyo3=report["pins"]["pyo3"],
         maturin=report["pins"]["maturin"],
         new_new_cached=", ".join(f"{f}: {'yes' if cached(f) else 'NO'}" for f in frontends),
-        safety=f"{ran_ok} ok, {failed} failed, {skipped} skipped",
+        safety=f"{ran_ok} ok, {failed} failed, {skipped_text}",
         upstream=_upstream(upstream),
         ok=bool(report["ok"]),
         report=path.name,
@@ -64,6 +65,10 @@ def _upstream(gates: list[Any]) -> str:
     """How many gates ran and passed; a gate that was not run is counted apart, never as ok."""
     ran = [u for u in gates if u.get("status") != "not run"]
     text = f"{sum(1 for u in ran if u['ok'])}/{len(ran)} ok"
+    # ok, but with failures the tree without the series has too (a test failing on this machine)
+    shared = sum(1 for u in ran if u["ok"] and u.get("baseline"))
+    if shared:
+        text += f" ({shared} with failures the release has without the series too)"
     not_run = len(gates) - len(ran)
     return text + (f", {not_run} not run" if not_run else "")
 
