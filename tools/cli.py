@@ -47,7 +47,14 @@ from tools.port import (
 )
 from tools.pr import PrOptions, create_pr
 from tools.pr_branch import DEFAULT_ONTO
-from tools.proposal import DEFAULT_PROPOSAL, DEFAULT_REPORT, update_proposal
+from tools.proposal import (
+    DEFAULT_COLD_REPORT,
+    DEFAULT_PROPOSAL,
+    DEFAULT_README,
+    DEFAULT_REPORT,
+    update_proposal,
+    update_readme,
+)
 from tools.registry import CRATE_INDEX, PYPI_JSON, Registries, fetch_text
 from tools.reportdata import load_report
 from tools.reporter import Reporter, TerminalReporter, print_error
@@ -149,9 +156,18 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_port_commands(commands)
 
-    proposal = commands.add_parser("proposal", help="regenerate PROPOSAL.md's evidence section")
+    proposal = commands.add_parser(
+        "proposal", help="regenerate PROPOSAL.md's evidence and README.md's figures"
+    )
     proposal.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     proposal.add_argument("--proposal", type=Path, default=DEFAULT_PROPOSAL)
+    proposal.add_argument("--readme", type=Path, default=DEFAULT_README)
+    proposal.add_argument(
+        "--cold-report",
+        type=Path,
+        default=DEFAULT_COLD_REPORT,
+        help="the reference pair's verify from an empty tool cache (Timing)",
+    )
     proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
 
@@ -597,6 +613,10 @@ def _run_proposal(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> i
     result = update_proposal(args.proposal, args.report, check=args.check, pins=pins)
     state = "updated" if result.changed else "already matches the report"
     reporter.step(f"{result.path}: evidence section {state}")
+    readme = update_readme(args.readme, args.report, check=args.check,
+                           cold_report=args.cold_report)  # fmt: skip
+    state = "updated" if readme.changed else "already match the report"
+    reporter.step(f"{readme.path}: figures {state}")
     return 0
 
 

@@ -19,6 +19,7 @@ from tools.verify.evidence import PYO3_CHAIN
 
 @dataclass(frozen=True)
 class AlternativeRow:
+    kind: str  # "series", "caller sets base", "env dir", "no isolation" or "status quo"
     how: Trusted  # Markdown written here
     frontend: str
     cost: Trusted
@@ -28,16 +29,18 @@ class AlternativeRow:
     second_s: float = 0.0
 
 
-# (scenario, how, frontend, cost); the first and second builds are labelled as below
+# (scenario, kind, how, frontend, cost); the first and second builds are labelled as below
 _SCENARIOS = (
-    ("caller-sets-base-uv", "pyo3 with the series, stock maturin, the caller exports "
-     "`PYO3_BASE_PYTHON`", "uv", "one variable in the CI job and the pyo3 crates patched "
-     "(`[patch.crates-io]`), until both halves are released"),
-    ("caller-sets-base-build", "the same", "build", "the same"),
-    ("alternative-env-dir", "no series: `python -m build --env-dir DIR`", "build",
+    ("caller-sets-base-uv", "caller sets base",
+     "pyo3 with the series, stock maturin, the caller exports `PYO3_BASE_PYTHON`", "uv",
+     "one variable in the CI job and the pyo3 crates patched (`[patch.crates-io]`), until both "
+     "halves are released"),
+    ("caller-sets-base-build", "caller sets base", "the same", "build", "the same"),
+    ("alternative-env-dir", "env dir", "no series: `python -m build --env-dir DIR`", "build",
      "an option on every invocation, and pypa/build only (not uv or pip)"),
-    ("alternative-no-isolation", "no series: `pip wheel --no-build-isolation` from one venv",
-     "pip", "no build isolation: the build requirements are whatever that venv holds"),
+    ("alternative-no-isolation", "no isolation",
+     "no series: `pip wheel --no-build-isolation` from one venv", "pip",
+     "no build isolation: the build requirements are whatever that venv holds"),
 )  # fmt: skip
 _FIRST, _SECOND = "first", "second"
 
@@ -55,11 +58,11 @@ def _cell(report: Mapping[str, Any], maturin: str, pyo3: str, frontend: str) -> 
 
 
 def _from_cells(
-    report: Mapping[str, Any], variant: str, how: str, cost: str
+    report: Mapping[str, Any], variant: str, kind: str, how: str, cost: str
 ) -> list[AlternativeRow]:
     rows = []
     for frontend in ("uv", "build"):
-        row = AlternativeRow(Trusted(how), frontend, Trusted(cost))
+        row = AlternativeRow(kind, Trusted(how), frontend, Trusted(cost))
         if (cell := _cell(report, variant, variant, frontend)) is not None:
             row = dataclasses.replace(
                 row,
@@ -76,11 +79,15 @@ def alternative_rows(report: Mapping[str, Any]) -> list[AlternativeRow]:
     """Every row, series first; a row the report has no measurement for (the `ext` fixture's
     cell, or the scenario, not run or skipped) says so."""
     rows = _from_cells(
-        report, "new", "maturin and pyo3 with the series", "nothing, once both halves are released"
+        report,
+        "new",
+        "series",
+        "maturin and pyo3 with the series",
+        "nothing, once both halves are released",
     )
     safety = {s["scenario"]: s for s in report["safety"]}
-    for name, how, frontend, cost in _SCENARIOS:
-        row = AlternativeRow(Trusted(how), frontend, Trusted(cost))
+    for name, kind, how, frontend, cost in _SCENARIOS:
+        row = AlternativeRow(kind, Trusted(how), frontend, Trusted(cost))
         scenario = safety.get(name)
         seconds = scenario.get("seconds", {}) if scenario else {}
         if scenario and not scenario.get("skipped") and {_FIRST, _SECOND} <= set(seconds):
@@ -96,6 +103,7 @@ def alternative_rows(report: Mapping[str, Any]) -> list[AlternativeRow]:
     rows += _from_cells(
         report,
         "old",
+        "status quo",
         "status quo: stock maturin and pyo3",
         "the pyo3 chain recompiled on every isolated build",
     )
