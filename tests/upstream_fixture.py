@@ -28,6 +28,23 @@ IDENTITY = {
 
 IMPL_RS = "".join(f"fn item_{i}() -> u32 {{ {i} }}\n" for i in range(40))
 LIB_RS = "//! The root crate.\n\npub fn answer() -> u32 {\n    42\n}\n"
+# pyo3's changelog check, reduced to what it checks: a newsfragment named after the pull
+# request in the GitHub event it is given
+NOXFILE = """\
+import json
+import os
+from pathlib import Path
+
+import nox
+
+
+@nox.session(name="check-changelog", venv_backend="none")
+def check_changelog(session):
+    event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text())
+    number = event["pull_request"]["number"]
+    if not list(Path("newsfragments").glob(f"{number}.*.md")):
+        session.error(f"no newsfragment for {number}")
+"""
 
 
 def git(repo: Path, *args: str) -> str:
@@ -127,7 +144,7 @@ def make_fake_upstream(root: Path) -> FakeUpstream:
     write(repo, "pyo3-build-config/Cargo.toml", '[package]\nname = "pyo3-build-config"\n')
     write(repo, "pyo3-build-config/src/impl_.rs", IMPL_RS)
     write(repo, "newsfragments/.gitignore", "!.gitignore\n")
-    write(repo, "noxfile.py", "import nox\n")
+    write(repo, "noxfile.py", NOXFILE)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Release 1.0.0")
     git(repo, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
@@ -154,7 +171,7 @@ def make_fake_upstream(root: Path) -> FakeUpstream:
     )
     write(work, "src/lib.rs", LIB_RS.replace("42", "43"))
     git(work, "commit", "-q", "-am", "Change the answer\n\nBecause the test says so.")
-    write(work, "noxfile.py", "import nox\n\n\ndef session():\n    pass\n")
+    write(work, "noxfile.py", NOXFILE + "\n\n@nox.session\ndef session(session):\n    pass\n")
     git(work, "commit", "-q", "-am", "Add a nox session\n\nOnly in the repository.")
     series_dir = root / "patches" / "pyo3" / "1.0.0"
     out = git(work, "format-patch", "--zero-commit", "--full-index", "--no-stat", "-N",

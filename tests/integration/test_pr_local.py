@@ -242,8 +242,13 @@ def test_pr_number_names_the_newsfragments_and_replaces_the_pushed_branch(
     pushed = git.Repo(fork).commit("base-python").hexsha
     assert pushed == run_git(checkout, "rev-parse", "HEAD") != placeholder_tip
     assert "(replacing it)" in numbered.reporter.text()
-    assert "`newsfragments/6200.added.md`" in (out / "body.md").read_text()
+    body = (out / "body.md").read_text()
+    assert "`newsfragments/6200.added.md`" in body
     assert " push --force " in numbered.stdout
+    # pyo3's changelog check, run on the branch with the number: it finds 6200's newsfragment
+    gates = body.split("### Upstream gates run on this branch", 1)[1]
+    changelog = next(line for line in gates.splitlines() if "check-changelog" in line)
+    assert changelog.endswith(": clean"), changelog
 
 
 def test_pr_number_never_replaces_someone_elses_branch(
