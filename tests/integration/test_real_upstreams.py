@@ -156,9 +156,29 @@ def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> N
 
 
 @pytest.mark.network
-def test_port_newest_pyo3_series_onto_the_previous_line(tmp_path: Path) -> None:
-    """A real registry port (no cargo): it either writes a series `tools check` accepts, or
-    stops at a conflict that names the patch, file and hunk and writes nothing."""
+def test_port_between_two_patch_releases(tmp_path: Path) -> None:
+    """A real registry port (no cargo) within a line: 0.29.3's series onto 0.29.2 merges
+    cleanly, writes a pin and a series that `tools check` accepts, and saves the range-diff."""
+    shutil.copytree(load_pins().path.parent, tmp_path / "patches")
+    pins = tmp_path / "patches" / "pins.toml"
+    work = tmp_path / "work"
+    code, reporter = _tools("--pins", str(pins), "port", "pyo3", "--from", "0.29.3",
+                            "--to", "0.29.2", "--work", str(work))  # fmt: skip
+    assert code == 0, reporter.text()
+    ported = load_pins(pins).select("pyo3", "0.29.2")
+    assert ported.commit != load_pins(pins).select("pyo3", "0.29.3").commit
+    assert len(ported.patches) == len(load_pins(pins).select("pyo3", "0.29.3").patches)
+    assert "noxfile.py" in ported.not_checked
+    assert (work / "pyo3-0.29.3-to-0.29.2.range-diff").read_text().strip()
+    code, reporter = _tools("--pins", str(pins), "check")
+    assert code == 0, reporter.text()
+
+
+@pytest.mark.network
+def test_port_across_lines_stops_at_the_conflict(tmp_path: Path) -> None:
+    """A real registry port (no cargo) across lines: 0.30.1's series onto 0.29.2 conflicts in
+    pyo3-ffi's build script (0.30 reworked it), names the patch, file and hunk, writes nothing,
+    and leaves the markers for a person; --abort removes the scratch state."""
     shutil.copytree(load_pins().path.parent, tmp_path / "patches")
     pins = tmp_path / "patches" / "pins.toml"
     before = pins.read_text()
@@ -166,20 +186,13 @@ def test_port_newest_pyo3_series_onto_the_previous_line(tmp_path: Path) -> None:
     code, reporter = _tools("--pins", str(pins), "port", "pyo3", "--from", "0.30.1",
                             "--to", "0.29.2", "--work", str(work))  # fmt: skip
     text = reporter.text()
-    if code == 0:
-        ported = load_pins(pins).select("pyo3", "0.29.2")
-        assert ported.commit != load_pins(pins).select("pyo3", "0.30.1").commit
-        assert "noxfile.py" in ported.not_checked
-        code, reporter = _tools("--pins", str(pins), "check")
-        assert code == 0, reporter.text()
-    else:
-        assert code == 3, text
-        named = r"^warn: conflict: (\S+\.patch): (\S+), (hunk \d+ of \d+ \(@@ [^)]+ @@\)|three-way)"
-        conflicts = re.findall(named, text, re.MULTILINE)
-        assert conflicts, text
-        assert pins.read_text() == before
-        assert not (tmp_path / "patches" / "pyo3" / "0.29.2").exists()
-        assert any("<<<<<<< " in (work / "repo" / path).read_text() for _, path, _ in conflicts)
-        code, _ = _tools("--pins", str(pins), "port", "--abort", "--work", str(work))
-        assert code == 0
-        assert not (work / "repo").exists()
+    assert code == 3, text
+    named = r"^warn: conflict: (\S+\.patch): (\S+), (hunk \d+ of \d+ \(@@ [^)]+ @@\)|three-way)"
+    conflicts = re.findall(named, text, re.MULTILINE)
+    assert [(patch[:4], path) for patch, path, _ in conflicts] == [("0002", "build.rs")], text
+    assert pins.read_text() == before
+    assert not (tmp_path / "patches" / "pyo3" / "0.29.2").exists()
+    assert any("<<<<<<< " in (work / "repo" / path).read_text() for _, path, _ in conflicts)
+    code, _ = _tools("--pins", str(pins), "port", "--abort", "--work", str(work))
+    assert code == 0
+    assert not (work / "repo").exists()
