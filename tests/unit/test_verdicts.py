@@ -247,3 +247,21 @@ def test_warnings_are_read_from_the_crate_that_discovers() -> None:
     )
     assert verdicts.inherited_other_version(obs).ok
     assert not verdicts.inherited_other_version(replace(obs, discovery="pyo3-ffi")).ok
+
+
+# Recorded from the pip-default-isolation scenario with the series before patch 0005 (pip 26.3).
+PIP_FAILURE = (
+    "pip failed to build project (exit 1) / error: failed to run custom build command for "
+    "`pyo3-ffi v0.30.1 (/cache/builds/trees/pyo3-0.30.1-new/pyo3-ffi)` / error: Python script "
+    "failed"
+)
+
+
+def test_a_build_that_failed_is_a_failed_scenario_whatever_its_verdict() -> None:
+    failed = Observation(failed=PIP_FAILURE, facts={"pip": "pip 26.3"})
+    for verdict in (verdicts.stays_cached, verdicts.rebuilds, verdicts.inherited_other_version):
+        result = verdict(failed)
+        assert not result.ok
+        assert result.observed == f"build FAILED: {PIP_FAILURE}"
+    cached = Build("second", "cached")
+    assert verdicts.stays_cached(_pair(Build("first", REBUILD), cached)).ok

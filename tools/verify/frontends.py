@@ -30,6 +30,9 @@ class BuildSetup:
     target_dir: Path
     python: Path
     extra_env: Mapping[str, str]
+    # pip only: the environment pip builds for when it is not the one pip runs in (`pip
+    # --python`), so that this pip builds for an interpreter that has another one, or none
+    pip_target: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,9 @@ def frontend_command(
     if frontend == "build":
         return [python, "-m", "build", "--wheel", "--outdir", str(out), *extra_args,
                 str(project)]  # fmt: skip
-    return [python, "-m", "pip", "wheel", "--verbose", "--no-deps", "--wheel-dir", str(out),
-            *extra_args, str(project)]  # fmt: skip
+    target = ["--python", str(setup.pip_target)] if setup.pip_target is not None else []
+    return [python, "-m", "pip", *target, "wheel", "--verbose", "--no-deps", "--wheel-dir",
+            str(out), *extra_args, str(project)]  # fmt: skip
 
 
 def build_wheel(

@@ -70,6 +70,7 @@ class Observation:
     import_detail: str = ""
     facts: Mapping[str, str] = field(default_factory=dict)
     skipped: str | None = None  # could not run, though it should have: a failure
+    failed: str | None = None  # a build that should have succeeded failed: how
     not_applicable: str | None = None  # another platform's scenario: reported as skipped
     discovery: str = "pyo3-ffi"  # the crate whose build script discovers the interpreter
     decisive: BuildEvidence | None = None

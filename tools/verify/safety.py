@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.errors import CommandFailed
 from tools.platforms import HOST
 from tools.verify import verdicts
 from tools.verify.artifacts import Variant
@@ -357,6 +358,37 @@ class Measure:
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported)
 
+    def pip_default_isolation(self) -> Observation:
+        """new/new through pip's default build isolation (no venv: `PYTHONPATH` points at a
+        `sitecustomize` that rebuilds `sys.path` from the build interpreter's `site-packages`)
+        for an environment with a `.pth` file that imports from the standard library, as an
+        editable install's finder does. This verify's pip builds for that environment (`pip
+        --python`), whatever pip the environment itself has."""
+        where = self._where("pip-default-isolation")
+        self.ctx.runner.run([self.ctx.python, "-m", "venv", *HOST.venv_args(), "--without-pip",
+                             where / "env"])  # fmt: skip
+        env_python = HOST.venv_python(where / "env")
+        script = "import sysconfig; print(sysconfig.get_path('purelib'))"
+        purelib = Path(self.ctx.runner.run([env_python, "-c", script]).stdout.strip())
+        (purelib / "pyo3_verify_finder.pth").write_text("import json\n", encoding="utf-8")
+        fixture = self._fixture(where)
+        setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
+                           python=self.ctx.python, extra_env={}, pip_target=env_python)  # fmt: skip
+        pip = self.ctx.runner.run([self.ctx.python, "-m", "pip", "--version"]).stdout.split()
+        facts = {"pip": " ".join(pip[:2]), "environment": str(where / "env")}
+        runs: list[tuple[str, BuildRun]] = []
+        try:
+            for label in ("first", "second"):
+                runs.append((label, build_wheel(self.ctx.runner, "pip", fixture.project,
+                                                where / label, setup)))  # fmt: skip
+        except CommandFailed as exc:
+            # cargo's own errors say where it failed ("failed to run custom build command")
+            errors = [line.strip() for line in exc.output.splitlines()
+                      if line.strip().startswith("error:")][:2]  # fmt: skip
+            return Observation(failed=" / ".join([str(exc), *errors]), facts=facts)
+        imported = self._import(runs[-1][1], fixture, where / "check")
+        return self._observe(runs, imported, **facts)
+
     def base_reinstalled(self) -> Observation:
         if HOST.no_relocated_copy is not None:
             return Observation(not_applicable=HOST.no_relocated_copy)
@@ -494,6 +526,11 @@ _ALL: list[Scenario] = [
              "from source, a plain copy)",
              "cached, cached, then one rebuild", Measure.base_reinstalled,
              verdicts.base_reinstalled),
+    Scenario("pip-default-isolation",
+             "new/new, pip's default build isolation (a sitecustomize on PYTHONPATH, no venv) "
+             "for an environment with a .pth file importing the standard library (an editable "
+             "install's finder): the base interpreter must not be run with that PYTHONPATH",
+             "cached", Measure.pip_default_isolation, verdicts.stays_cached),
     Scenario("alternative-env-dir",
              "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
              "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "

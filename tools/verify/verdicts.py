@@ -20,6 +20,9 @@ class Verdict:
 
 
 def _skipped(obs: Observation) -> Verdict | None:
+    """The verdict of a scenario that did not get as far as its judgement: a failure."""
+    if obs.failed:
+        return Verdict(False, f"build FAILED: {obs.failed}")
     return Verdict(False, f"{NOT_RUN}: {obs.skipped}") if obs.skipped else None
 
 
