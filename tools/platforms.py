@@ -7,7 +7,10 @@ any machine. `HOST` is the layout of the platform the tools run on, chosen once.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Literal, TypeVar
@@ -63,6 +66,13 @@ class Layout:
         """A base install's interpreter `name` under `sys.base_prefix`."""
         folder = prefix / self.base_interpreter_dir if self.base_interpreter_dir else prefix
         return folder / name
+
+    def shell_join(self, args: Sequence[str]) -> str:
+        """A command line to print for the user to run in this platform's shell: POSIX quoting,
+        or on Windows the quoting its C runtime parses (`subprocess.list2cmdline`)."""
+        if self.name == "windows":
+            return subprocess.list2cmdline(list(args))
+        return shlex.join(args)
 
     def join_path_list(self, entries: list[str]) -> str:
         return self.path_list_separator.join(entry for entry in entries if entry)

@@ -10,7 +10,6 @@ series is refused unless `--allow-unverified`, which marks the body as unverifie
 from __future__ import annotations
 
 import re
-import shlex
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from tools.gitops import TOOLS_EMAIL, Git, commits_between, open_repo
 from tools.newsfragments import PLACEHOLDER, is_placeholder
 from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
+from tools.platforms import HOST
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, PreparedBranch, prepare_branch
 from tools.reportdata import ReportData, load_report, pin_problems
 from tools.reporter import Reporter
@@ -203,7 +203,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     push_to = options.remote or "<your fork's URL>"
     # With the number, the branch replaces the one pushed to open the pull request.
     force = ["--force"] if options.pr_number is not None else []
-    commands = [shlex.join(["git", "-C", str(prepared.dest), "push", *force, push_to,
+    commands = [HOST.shell_join(["git", "-C", str(prepared.dest), "push", *force, push_to,
                             prepared.branch])]  # fmt: skip
     notes: list[str] = []
     waiting = [f for f in prepared.fragments if is_placeholder(f)]
@@ -220,7 +220,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
                                  fragments=prepared.fragments, gates=gates)  # fmt: skip
         files = write_files(out, {"comment.md": comment})
         repo, kind, number = COMMENT_THREADS[options.pin.project]
-        commands.append(shlex.join(["gh", kind, "comment", str(number), "--repo", repo,
+        commands.append(HOST.shell_join(["gh", kind, "comment", str(number), "--repo", repo,
                                     "--body-file", str(files[0])]))  # fmt: skip
         if options.remote is None:
             notes.append(
@@ -231,7 +231,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         title, body = render(options.pin, options.sibling, report, problems, base=prepared.base,
                              fragments=prepared.fragments, gates=gates)  # fmt: skip
         files = write_files(out, {"title.txt": title + "\n", "body.md": body})
-        commands.append(shlex.join([
+        commands.append(HOST.shell_join([
             "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],
             "--base", prepared.pr_base, "--head", f"<your-user>:{prepared.branch}",
             "--title", title, "--body-file", str(files[1]),

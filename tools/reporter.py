@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+from tools.platforms import HOST
 
 
 class Reporter(Protocol):
@@ -58,7 +59,7 @@ class TerminalReporter:
     def command(self, args: Sequence[str]) -> None:
         if self._verbose:
             self._err.print(
-                f"[dim]{self._elapsed()} + {escape(shlex.join(args))}[/dim]", markup=True
+                f"[dim]{self._elapsed()} + {escape(HOST.shell_join(args))}[/dim]", markup=True
             )
 
     def info(self, message: str) -> None:

@@ -92,3 +92,14 @@ def test_only_windows_cannot_relocate_a_base_install_by_copying_its_binary() -> 
     assert "DLL" in WINDOWS.no_relocated_copy
     assert LINUX.no_relocated_copy is None
     assert MACOS.no_relocated_copy is None
+
+
+def test_printed_commands_are_quoted_for_the_platforms_shell() -> None:
+    args = ["gh", "pr", "create", "--title", 'feat: set "x" for y', "--body-file", r"C:\out\b.md"]
+    assert LINUX.shell_join(args) == (
+        "gh pr create --title 'feat: set \"x\" for y' --body-file 'C:\\out\\b.md'"
+    )
+    assert WINDOWS.shell_join(args) == (
+        'gh pr create --title "feat: set \\"x\\" for y" --body-file C:\\out\\b.md'
+    )
+    assert MACOS.shell_join(["a b"]) == "'a b'"
