@@ -79,6 +79,58 @@ class UpstreamData(_UpstreamRequired, total=False):
     baseline: list[str]
 
 
+class RealProjectData(TypedDict):
+    name: str
+    version: str
+    source: str
+    origin: str
+    sha256: str
+    pyo3: str
+    packages: int
+
+
+class RealBuildData(TypedDict):
+    configuration: str
+    frontend: str
+    cold_s: float
+    warm_s: float
+    compiled: list[str]
+    pyo3_compiled: list[str]
+    reasons: dict[str, list[str]]
+    build_scripts_rerun: list[str]
+    import_ok: bool
+    import_detail: str
+
+
+class RealRunData(TypedDict):
+    configuration: str
+    frontend: str
+    reran: bool
+    python: str
+
+
+class RealBuildScriptData(TypedDict):
+    package: str
+    version: str
+    uses: list[str]
+    interpreter: str
+    runs: list[RealRunData]
+    flag: str
+
+
+class RealData(TypedDict):
+    """One real project's audit (`tools.audit.result.AuditResult.to_json`), as far as the
+    templates read it."""
+
+    project: RealProjectData
+    series: dict[str, str]
+    builds: list[RealBuildData]
+    build_scripts: list[RealBuildScriptData]
+    seconds: float
+    savings: dict[str, float]
+    problems: list[str]
+
+
 class _RequiredReport(TypedDict):
     pins: dict[str, str]
     series: dict[str, str]
@@ -98,7 +150,7 @@ class ReportData(_RequiredReport, total=False):
 
     schema: int
     notes: list[str]
-    real: list[dict[str, Any]]
+    real: list[RealData]
     real_seconds: float
     phases: dict[str, float]  # seconds per phase: prepare, matrix, safety, upstream, real
 

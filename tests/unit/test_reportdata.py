@@ -81,6 +81,11 @@ def test_another_schema_is_refused(tmp_path: Path, schema: object) -> None:
         (("notes",), "one note", "`notes` must be a list of strings"),
         (("pins",), {"pyo3": 1}, "`pins` must be a table of strings"),
         (("safety",), {}, "`safety` must be a list"),
+        (("real", 0, "builds", 1, "warm_s"), "1.2", "`real[0].builds[1].warm_s` must be a number"),
+        (("real", 1, "project"), "jiter", "`real[1].project` must be a table"),
+        (("real", 0, "build_scripts", 0, "runs"), {}, "`real[0].build_scripts[0].runs` must be a "
+         "list"),
+        (("safety", 0, "seconds"), {"first": "12"}, "`safety[0].seconds` must be a table"),
     ],
 )  # fmt: skip
 def test_wrong_types_are_named(
