@@ -15,11 +15,14 @@ import jinja2
 import pytest
 
 from tests.pr_inputs import FORK, golden_base, golden_fragments
+from tools.newsfragments import numbered
 from tools.pins import load_pins
 from tools.pr import BRANCH_PLACEHOLDER, branch_link, render, render_comment, title_of
 from tools.reportdata import ReportData, load_report
 from tools.series import load_series
 from tools.templates import render_template
+from tools.verify.gates import changed_files, pyo3_gates
+from tools.verify.upstream import UpstreamCheck
 
 HERE = Path(__file__).resolve().parent.parent
 REPORT = HERE / "data" / "report.json"
@@ -103,3 +106,29 @@ def test_the_maturin_title_is_its_feature_commit_in_maturins_style() -> None:
     assert title.startswith("feat: ")
     assert title in subjects
     assert not any("Changelog.md" in change.path for p in load_series(pin) for change in p.files)
+
+
+def test_golden_render_with_the_gates_run_on_the_branch() -> None:
+    """A body prepared on main with the pull request's number: the gates run on the branch are
+    listed with their results (here every gate passing, as a run where all of them could run
+    would record them), and the changelog gate names the numbered newsfragment's check."""
+    pins = load_pins()
+    pin, sibling = pins.select("pyo3", None), pins.select("maturin", None)
+    number = 6200
+    gates = pyo3_gates(changed_files(pin, number), build_config_manifest="",
+                       pr_number=number, title="t")  # fmt: skip
+    ran = [UpstreamCheck(g.project, g.command, 3 if g.kind == "test" else 1, 0, True, 1.0,
+                         name=g.name, status="passed") for g in gates]  # fmt: skip
+    fragments = [numbered(path, number) for path in golden_fragments(pin)]
+    title, body = render(pin, sibling, _report(), [], base=golden_base(pin), fragments=fragments,
+                         gates=ran)  # fmt: skip
+    rendered = f"{title}\n\n{body}"
+    golden = GOLDEN / "pr-pyo3-gates.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
+    section = body.split("### Upstream gates run on this branch", 1)[1].split("\n## ", 1)[0]
+    for gate in gates:
+        assert f"- `{gate.command}`: " in section
+    assert "nox --no-venv -s check-changelog" in section
+    assert "not run" not in section
