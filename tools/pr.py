@@ -25,7 +25,13 @@ from tools.outdir import check_out_dir, write_files
 from tools.pins import Pin
 from tools.platforms import HOST
 from tools.pr_branch import DEFAULT_ONTO, BranchBase, PreparedBranch, prepare_branch
-from tools.reportdata import ReportData, load_report, pin_problems
+from tools.reportdata import (
+    ReportData,
+    line_reports_next_to,
+    load_report,
+    pin_problems,
+    with_line_real_rows,
+)
 from tools.reporter import Reporter
 from tools.runner import Runner
 from tools.series import load_series
@@ -101,8 +107,11 @@ def _values(
     base: BranchBase,
     fragments: Sequence[str],
     gates: list[UpstreamCheck] | None,
+    real_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     return {
+        # the older lines' reports whose real-project rows were added to the report
+        "real_sources": list(real_sources),
         # upstream's gates as run on the prepared branch (None: not run there), as the report
         # records them
         "gates": None if gates is None else [asdict(g) for g in gates],
@@ -134,8 +143,10 @@ def render(
     base: BranchBase,
     fragments: Sequence[str] = (),
     gates: list[UpstreamCheck] | None = None,
+    real_sources: Sequence[str] = (),
 ) -> tuple[str, str]:
-    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates,
+                     real_sources=real_sources)  # fmt: skip
     title = str(title_of(pin))
     body = render_template(f"pr-{pin.project}.md.j2", **values)
     return title, body
@@ -162,14 +173,19 @@ def render_comment(
     link: markdown.Trusted,
     fragments: Sequence[str] = (),
     gates: list[UpstreamCheck] | None = None,
+    real_sources: Sequence[str] = (),
 ) -> str:
     """The comment for the existing upstream thread that offers the series (`--as-comment`)."""
-    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates)
+    values = _values(pin, sibling, report, unverified, base=base, fragments=fragments, gates=gates,
+                     real_sources=real_sources)  # fmt: skip
     return render_template(f"pr-{pin.project}-comment.md.j2", link=link, **values)
 
 
 def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) -> PrResult:
-    report = load_report(options.report)
+    report, line_sources = with_line_real_rows(
+        load_report(options.report), line_reports_next_to(options.report)
+    )
+    real_sources = [path.name for path in line_sources]
     pins: dict[str, Pin] = {
         options.pin.project: options.pin,
         options.sibling.project: options.sibling,
@@ -204,7 +220,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     # With the number, the branch replaces the one pushed to open the pull request.
     force = ["--force"] if options.pr_number is not None else []
     commands = [HOST.shell_join(["git", "-C", str(prepared.dest), "push", *force, push_to,
-                            prepared.branch])]  # fmt: skip
+                                 prepared.branch])]  # fmt: skip
     notes: list[str] = []
     waiting = [f for f in prepared.fragments if is_placeholder(f)]
     if waiting:
@@ -217,11 +233,12 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         link = branch_link(options.remote, prepared.branch)
         comment = render_comment(options.pin, options.sibling, report, problems,
                                  base=prepared.base, link=link,
-                                 fragments=prepared.fragments, gates=gates)  # fmt: skip
+                                 fragments=prepared.fragments, gates=gates,
+                                 real_sources=real_sources)  # fmt: skip
         files = write_files(out, {"comment.md": comment})
         repo, kind, number = COMMENT_THREADS[options.pin.project]
         commands.append(HOST.shell_join(["gh", kind, "comment", str(number), "--repo", repo,
-                                    "--body-file", str(files[0])]))  # fmt: skip
+                                         "--body-file", str(files[0])]))  # fmt: skip
         if options.remote is None:
             notes.append(
                 f"after pushing, replace {BRANCH_PLACEHOLDER} in {files[0]} with the URL of "
@@ -229,7 +246,8 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
             )
     else:
         title, body = render(options.pin, options.sibling, report, problems, base=prepared.base,
-                             fragments=prepared.fragments, gates=gates)  # fmt: skip
+                             fragments=prepared.fragments, gates=gates,
+                             real_sources=real_sources)  # fmt: skip
         files = write_files(out, {"title.txt": title + "\n", "body.md": body})
         commands.append(HOST.shell_join([
             "gh", "pr", "create", "--repo", UPSTREAM_REPOS[options.pin.project],

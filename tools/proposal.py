@@ -15,7 +15,13 @@ from pathlib import Path
 from tools.errors import ConfigError, VerificationFailed
 from tools.outdir import write_atomic
 from tools.pins import Pins, load_pins
-from tools.reportdata import ReportData, load_report, pin_problems
+from tools.reportdata import (
+    ReportData,
+    line_reports_next_to,
+    load_report,
+    pin_problems,
+    with_line_real_rows,
+)
 from tools.templates import render_template
 from tools.verify.report import report_frontends
 
@@ -34,7 +40,6 @@ ALTERNATIVES_START, ALTERNATIVES_END = block_markers("alternatives")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROPOSAL = ROOT / "PROPOSAL.md"
 DEFAULT_REPORT = ROOT / "reports" / "verify.json"
-LINE_REPORTS = "verify-pyo3-*.json"
 DEFAULT_README = ROOT / "README.md"
 # the reference pair's verify from an empty tool cache: the cold figure of README's Timing
 DEFAULT_COLD_REPORT = ROOT / "reports" / "verify-cold.json"
@@ -52,11 +57,6 @@ def evidence_section(report_path: Path, line_reports: Sequence[Path] = ()) -> st
     return _evidence(load_report(report_path), report_path, line_reports)
 
 
-def line_reports_next_to(report: Path) -> list[Path]:
-    """The older lines' reports in the reference report's folder."""
-    return sorted(p for p in report.parent.glob(LINE_REPORTS) if p.resolve() != report.resolve())
-
-
 def _shown(path: Path) -> str:
     try:
         return path.resolve().relative_to(ROOT).as_posix()
@@ -67,24 +67,11 @@ def _shown(path: Path) -> str:
 def _evidence(
     report: ReportData, report_path: Path, line_reports: Sequence[Path], pins: Pins | None = None
 ) -> str:
-    real = list(report.get("real", []))
-    sources = []
-    for path in line_reports:
-        other = load_report(path)
-        if pins is not None and not any(
-            p.version == other["pins"]["pyo3"] for p in pins.for_project("pyo3")
-        ):
-            raise ConfigError(
-                f"{path}: a report for pyo3 {other['pins']['pyo3']}, which is not pinned",
-                hint="remove it, or make it again for a pinned line",
-            )
-        if other.get("real"):
-            real += other["real"]
-            sources.append(_shown(path))
-    merged = {**report, "real": real}
+    pinned = None if pins is None else [p.version for p in pins.for_project("pyo3")]
+    merged, sources = with_line_real_rows(report, line_reports, pinned)
     return render_template("proposal-evidence.md.j2", report=merged,
                            frontends=report_frontends(report), report_path=_shown(report_path),
-                           real_sources=sources)  # fmt: skip
+                           real_sources=[_shown(path) for path in sources])  # fmt: skip
 
 
 def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:

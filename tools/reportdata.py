@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict, Union, cast, get_args, get_origin, get_type_hints, is_typeddict
 
@@ -278,3 +278,34 @@ def load_report(path: Path) -> ReportData:
     if (problem := report_type_problem(data)) is not None:
         raise ConfigError(f"{path}: not a verify report ({problem})")
     return cast("ReportData", data)
+
+
+# The reports of the older pyo3 lines, next to the reference report (`tools verify --all-pins`).
+LINE_REPORTS = "verify-pyo3-*.json"
+
+
+def line_reports_next_to(report: Path) -> list[Path]:
+    """The older lines' reports in the reference report's folder."""
+    return sorted(p for p in report.parent.glob(LINE_REPORTS) if p.resolve() != report.resolve())
+
+
+def with_line_real_rows(
+    report: ReportData, line_reports: Sequence[Path], pinned_pyo3: Collection[str] | None = None
+) -> tuple[ReportData, list[Path]]:
+    """The report with the real-project rows of the older lines' reports added (a project is
+    audited in the verify of the pyo3 version its `Cargo.lock` holds), and the reports that had
+    any. With `pinned_pyo3`, a line report of a version not pinned is refused."""
+    real = list(report.get("real", []))
+    sources = []
+    for path in line_reports:
+        other = load_report(path)
+        if pinned_pyo3 is not None and other["pins"]["pyo3"] not in pinned_pyo3:
+            raise ConfigError(
+                f"{path}: a report for pyo3 {other['pins']['pyo3']}, which is not pinned",
+                hint="remove it, or make it again for a pinned line",
+            )
+        if other.get("real"):
+            real += other["real"]
+            sources.append(path)
+    merged: ReportData = {**report, "real": real}
+    return merged, sources

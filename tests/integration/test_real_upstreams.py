@@ -150,6 +150,9 @@ def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> N
     body = (out / "body.md").read_text()
     assert "Unverified" not in body
     assert "| new | new | `ext` | none |" in body
+    # the real projects of the older lines' reports next to it, cryptography's among them
+    assert "| cryptography " in body
+    assert "`verify-pyo3-0.28.3-maturin-1.16.0.json`" in body
     pin = load_pins().select(project, None)
     commits = list(git.Repo(out / "checkout").iter_commits())
     assert len(commits) == len(pin.patches) + 1

@@ -14,7 +14,14 @@ from tools.cli import main
 from tools.errors import ConfigError
 from tools.pins import load_pins
 from tools.proposal import END, START
-from tools.reportdata import SCHEMA_VERSION, dump_report, load_report, pin_problems
+from tools.reportdata import (
+    SCHEMA_VERSION,
+    dump_report,
+    line_reports_next_to,
+    load_report,
+    pin_problems,
+    with_line_real_rows,
+)
 from tools.verify.report import Report, write_json
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -155,3 +162,23 @@ def test_proposal_refuses_another_schema(
     code = main(["proposal", "--report", str(report), "--check"])
     assert code == 2
     assert "of schema 2; these tools read schema 1" in capsys.readouterr().err
+
+
+def test_the_older_lines_real_rows_join_the_reference_reports(tmp_path: Path) -> None:
+    reference = _write(tmp_path, _raw())
+    line = _raw()
+    line["pins"]["pyo3"] = "0.28.3"
+    line["real"] = line["real"][:1]
+    line["real"][0]["project"]["name"] = "cryptography"
+    (tmp_path / "verify-pyo3-0.28.3-maturin-1.16.0.json").write_text(json.dumps(line))
+    empty = {**_raw(), "real": []}
+    (tmp_path / "verify-pyo3-0.29.3-maturin-1.16.0.json").write_text(json.dumps(empty))
+    found = line_reports_next_to(reference)
+    assert [p.name for p in found] == ["verify-pyo3-0.28.3-maturin-1.16.0.json",
+                                       "verify-pyo3-0.29.3-maturin-1.16.0.json"]  # fmt: skip
+    merged, sources = with_line_real_rows(load_report(reference), found)
+    names = [row["project"]["name"] for row in merged["real"]]
+    assert names == [*(r["project"]["name"] for r in _raw()["real"]), "cryptography"]
+    assert [p.name for p in sources] == ["verify-pyo3-0.28.3-maturin-1.16.0.json"]
+    with pytest.raises(ConfigError, match="which is not pinned"):
+        with_line_real_rows(load_report(reference), found, pinned_pyo3=["0.30.1", "0.29.3"])
