@@ -236,7 +236,7 @@ class Measure:
         return self._observe([("first", first), ("second", second)], imported)
 
     def config_file(self) -> Observation:
-        self._where("config-file")
+        where = self._where("config-file")
         # The config file lives outside the scenario's folder and is rewritten only when its
         # content changes, so its modification time stays that of the primes built with it
         # (pyo3 reruns its build script when the file is newer than that run). The first build
@@ -253,7 +253,7 @@ class Measure:
             primed = self._primed(variant, variant, stage=stage, facts=facts,
                                   PYO3_CONFIG_FILE=str(config))  # fmt: skip
             setup = self.ctx.setup(variant, primed.target, PYO3_CONFIG_FILE=str(config))
-            second = self._uv(primed.fixture, setup, self.ctx.work / "safety" / stage / "second")
+            second = self._uv(primed.fixture, setup, where / variant)
             runs.append((f"{variant}/{variant}", second))
         return self._observe(runs, None)
 
