@@ -128,8 +128,9 @@ def _slow_git(bin_dir: Path, slow_subcommand: str, ready: Path) -> None:
     script = bin_dir / "git"
     script.write_text(
         "#!/bin/sh\n"
+        # `exec`: the sleep is the process the tools kill, so no orphan outlives it
         f'for a in "$@"; do if [ "$a" = "{slow_subcommand}" ]; then touch "{ready}"; '
-        "sleep 60; fi; done\n"
+        "exec sleep 60; fi; done\n"
         f'exec {real.stdout.strip()} "$@"\n'
     )
     script.chmod(0o755)
