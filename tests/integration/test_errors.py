@@ -152,7 +152,15 @@ def test_interrupt_removes_scratch_folders(
     argv = [sys.executable, "-m", "tools", "--pins", str(upstream.pins_path), "--cache-dir",
             str(cache), "apply", "pyo3", "--dest", str(work / "dest")]  # fmt: skip
     before = tree_digest(work)
-    with subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True) as proc:
+    # A shell without job control starts background commands with SIGINT ignored, which
+    # their children inherit, and Python then installs no handler for it. A handler here is
+    # reset to the default in the child when it starts, as a command typed at a terminal has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with proc:
         deadline = time.monotonic() + 60
         while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
