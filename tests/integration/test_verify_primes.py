@@ -1,6 +1,7 @@
 """`tools verify` twice on one private cache: the second run reuses the primed target dirs of
 the first and still measures the same thing (new/new compiles no pyo3 crate, every other cell
-recompiles the pyo3 chain as the status quo does).
+recompiles the pyo3 chain as the status quo does). A third run, through pip, primes pip's cells
+from uv's primes: cargo recompiles what pip's configuration changes and nothing else.
 
 The private cache is seeded with hard links to the user cache's downloads, imported registry
 bases and maturin wheels, read-only inputs these runs do not write, so maturin is not rebuilt."""
@@ -17,6 +18,7 @@ import pytest
 from tools.cache import Cache
 from tools.cli import main
 from tools.reporter import RecordingReporter
+from tools.verify.evidence import PYO3_CHAIN, parse_cargo_output
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -36,9 +38,9 @@ def _seed(cache: Path) -> None:
                 os.link(path, dest)
 
 
-def _verify(cache: Path, out: Path) -> tuple[int, dict[str, Any], str]:
+def _verify(cache: Path, out: Path, frontends: str = "uv,build") -> tuple[int, dict[str, Any], str]:
     reporter = RecordingReporter()
-    code = main(["--cache-dir", str(cache), "verify", "--frontend", "uv,build", "--fixture", "ext",
+    code = main(["--cache-dir", str(cache), "verify", "--frontend", frontends, "--fixture", "ext",
                  "--safety", "none", "--no-upstream-checks", "--real", "none",
                  "--json", str(out / "report.json"), "--markdown", str(out / "report.md")],
                 reporter=reporter)  # fmt: skip
@@ -46,10 +48,26 @@ def _verify(cache: Path, out: Path) -> tuple[int, dict[str, Any], str]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, dict[str, Any], str]]:
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("cache")
     _seed(cache)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def runs(
+    cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[int, dict[str, Any], str]]:
     return [_verify(cache, tmp_path_factory.mktemp(f"run{n}")) for n in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def pip_run(
+    cache: Path,
+    runs: list[tuple[int, dict[str, Any], str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[int, dict[str, Any], str]:
+    return _verify(cache, tmp_path_factory.mktemp("run-pip"), frontends="pip")
 
 
 def test_the_first_run_primes_and_the_second_reuses(
@@ -83,3 +101,44 @@ def test_reused_primes_measure_what_fresh_ones_do(
         assert cell["import_ok"] is True
     compiled = [sorted(c["compiled"]) for c in first["cells"]]
     assert [sorted(c["compiled"]) for c in second["cells"]] == compiled
+
+
+def _seeded_primes(cache: Path) -> dict[tuple[str, str], list[str]]:
+    """(maturin, pyo3) -> what the build of each seeded prime in the cache compiled."""
+    builds = {}
+    for stamp in sorted((cache / "builds" / "primes").glob("*/prime.json")):
+        record = json.loads(stamp.read_text())
+        if record.get("seed"):
+            variants = (record["inputs"]["maturin"].split()[0], record["inputs"]["pyo3"].split()[0])
+            log = (stamp.parent / "build.log").read_text()
+            builds[variants] = list(parse_cargo_output(log).compiled)
+    return builds
+
+
+def test_pip_cells_are_primed_from_uv_s_primes(
+    cache: Path,
+    runs: list[tuple[int, dict[str, Any], str]],
+    pip_run: tuple[int, dict[str, Any], str],
+) -> None:
+    (_, first, _), _ = runs
+    code, report, log = pip_run
+    assert code == 0, log
+    assert [c["ok"] for c in report["cells"]] == [True] * 4
+    assert log.count("build from uv's prime (matrix) through pip") == 4
+    assert "cold build" not in log
+    uv_cold = {(c["maturin"], c["pyo3"]): c["cold_s"] for c in first["cells"]
+               if c["frontend"] == "uv"}  # fmt: skip
+    for cell in report["cells"]:
+        assert cell["cold_by"] == "uv, then pip"
+        assert cell["cold_s"] == uv_cold[(cell["maturin"], cell["pyo3"])]
+        assert cell["chain_compiled"] == []  # pip's interpreter does not change between builds
+    seeded = _seeded_primes(cache)
+    assert sorted(seeded) == [("new", "new"), ("new", "old"), ("old", "new"), ("old", "old")]
+    for variants, compiled in seeded.items():
+        # the seed was used: the crates no interpreter decides were not compiled again
+        assert not {"syn", "proc-macro2", "quote"} & set(compiled), (variants, compiled)
+        chain = {name for name in compiled if name in PYO3_CHAIN}
+        if variants == ("new", "new"):
+            assert chain == set(), compiled  # uv's build and pip's share one base interpreter
+        else:
+            assert "pyo3-ffi" in chain, compiled  # PYO3_PYTHON is another interpreter

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tools.reportdata import load_report
-from tools.verify.matrix import CellResult
+from tools.verify.matrix import CellResult, prime_spec
 from tools.verify.phases import PhaseClock
 from tools.verify.primes import (
     KEEP_PARTIAL_DAYS,
@@ -20,6 +20,7 @@ from tools.verify.primes import (
     LOG,
     PRIME_FORMAT,
     STAMP,
+    Prime,
     PrimeRecord,
     PrimeSpec,
     files_hash,
@@ -28,6 +29,7 @@ from tools.verify.primes import (
     prune_primes,
     read_prime,
     restore_prime,
+    seed_from,
     store_prime,
 )
 from tools.verify.report import Report, render_markdown, write_json
@@ -92,6 +94,22 @@ def test_frontend_options_and_facts_are_keyed_only_when_set() -> None:
     first = dataclasses.replace(SPEC, facts=(("config file", "1 version=3.11"),))
     second = dataclasses.replace(SPEC, facts=(("config file", "2 version=3.11"),))
     assert _key(first) != _key(second)
+
+
+def test_a_seed_is_keyed_only_when_there_is_one() -> None:
+    assert "seed" not in prime_inputs(SPEC, **FACTS)
+    seeded = prime_inputs(SPEC, **FACTS, seed_key="a" * 24)
+    assert seeded["seed"] == "a" * 24
+    assert _key(seed_key="a" * 24) not in {_key(), _key(seed_key="b" * 24)}
+
+
+def test_pip_cells_start_from_uv_s_prime_rebuilt_by_pip() -> None:
+    uv = PrimeSpec(maturin="old", pyo3="new", fixture="abi3", frontend="uv")
+    assert prime_spec("old", "new", "abi3", "uv") == uv
+    assert prime_spec("old", "new", "abi3", "build") == uv  # build's cells share uv's prime
+    pip = prime_spec("old", "new", "abi3", "pip")
+    assert (pip.frontend, pip.seed) == ("pip", uv)
+    assert dataclasses.replace(pip, frontend="uv", seed=None) == uv
 
 
 def test_the_key_is_stable_and_ignores_the_stage_name() -> None:
@@ -202,6 +220,57 @@ def test_restore_gives_the_primed_state_back(tmp_path: Path) -> None:
     assert not (stage / "target" / "release" / "new-artifact").exists()
     assert (stage / "project" / "src" / "lib.rs").stat().st_mtime == 1_000_000
     assert (stage / "target" / "release" / ".fingerprint" / "dep-lib").read_text() == "dep"
+
+
+def test_a_record_from_before_seeds_is_read_as_unseeded(tmp_path: Path) -> None:
+    stage, wheel = _stage(tmp_path)
+    prime = store_prime(tmp_path / "store", _record(), stage, wheel, "log")
+    data = json.loads((prime / STAMP).read_text())
+    del data["seed"]
+    (prime / STAMP).write_text(json.dumps(data))
+    assert read_prime(prime, "k1") == _record()
+    (prime / STAMP).write_text(json.dumps({**data, "seed": 7}))
+    assert read_prime(prime, "k1") is None
+
+
+def test_a_seeded_target_keeps_the_seed_s_mtimes_and_forgets_the_project(tmp_path: Path) -> None:
+    stage, wheel = _stage(tmp_path)
+    release = stage / "target" / "release"
+    for name in (
+        "deps/libpyo3-0123456789abcdef.rlib",
+        "deps/libverify_ext-0123456789abcdef.so",
+        ".fingerprint/verify-ext-0123456789abcdef/lib-verify_ext",
+        "build/verify-ext-fedcba9876543210/output",
+        "libverify_ext.so",
+    ):
+        (release / name).parent.mkdir(parents=True, exist_ok=True)
+        (release / name).write_text(name)
+    os.utime(release / "deps" / "libpyo3-0123456789abcdef.rlib", (2_000_000, 2_000_000))
+    prime = store_prime(tmp_path / "store", _record(), stage, wheel, "log")
+    target = tmp_path / "other-stage" / "target"
+    target.mkdir(parents=True)
+    (target / "left-over").write_text("")  # what an earlier build at this stage left
+    seed_from(prime, target, ["verify-ext"])
+    kept = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert kept == {"release/.fingerprint/dep-lib", "release/deps/libpyo3-0123456789abcdef.rlib"}
+    assert (target / "release/deps/libpyo3-0123456789abcdef.rlib").stat().st_mtime == 2_000_000
+    assert (prime / "target" / "release" / "libverify_ext.so").exists()  # the prime is intact
+
+
+def _prime(spec: PrimeSpec, created: str, reused: bool, seed: Prime | None = None) -> Prime:
+    record = dataclasses.replace(_record(), created=created, cold_s=12.0 if seed is None else 2.0)
+    return Prime(spec, Path("/store") / spec.frontend, record, reused, seed)
+
+
+def test_a_seeded_prime_takes_its_cold_figure_and_date_from_its_origin() -> None:
+    cold = _prime(SPEC, "2026-11-26T18:00:00+00:00", reused=True)
+    pip = _prime(dataclasses.replace(SPEC, frontend="pip", seed=SPEC), "2026-12-04T21:00:00+00:00",
+                 reused=False, seed=cold)  # fmt: skip
+    assert pip.chain == (cold, pip)
+    assert pip.origin is cold
+    assert (pip.built_by, cold.built_by) == ("uv, then pip", "uv")
+    assert pip.cold_from == "prime of 2026-11-26T18:00:00+00:00"
+    assert _prime(SPEC, "2026-12-04T21:00:00+00:00", reused=False).cold_from == "this run"
 
 
 def test_prune_removes_unused_primes_and_stale_partials(tmp_path: Path) -> None:

@@ -1,14 +1,18 @@
 """The rollout table: maturin old/new x pyo3 old/new, per frontend and fixture.
 
-For each maturin x pyo3 x fixture a target dir is primed once by a cold build (`primes.py`;
-kept in the tool cache across runs while its inputs stay the same). Each frontend's cell then
-builds the fixture in a fresh isolated environment against a copy of that target dir, as a CI
-cache restored from another job would, and reads cargo's own account of what it compiled.
+For each maturin x pyo3 x fixture a target dir is primed once by a cold build through uv
+(`primes.py`; kept in the tool cache across runs while its inputs stay the same). Each
+frontend's cell then builds the fixture in a fresh isolated environment against a copy of that
+target dir, as a CI cache restored from another job would, and reads cargo's own account of
+what it compiled.
 
-uv primes for uv and build: both run maturin in an isolated environment of their own, so a
-prime from uv's environment is a cache from another job for either. pip primes for itself: pip
-runs maturin with the caller's interpreter (its isolation does not change `sys.executable`), so
-a prime made in another frontend's isolated environment is not a situation a pip user meets.
+uv's prime serves uv and build: both run maturin in an isolated environment of their own, so a
+prime from uv's environment is a cache from another job for either. pip's cells start from a
+pip build: pip runs maturin with the caller's interpreter (its isolation does not change
+`sys.executable`), so a target dir last built in another frontend's isolated environment is not
+a situation a pip user meets. That pip build is seeded with uv's prime of the same maturin x
+pyo3 x fixture and recompiles what pip's configuration changes; cargo's fingerprints then
+describe a pip build, which is all the warm build reads, and the cell's cold figure is uv's.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class CellResult:
     expected: Expected = "status quo"
     ok: bool = False
     problems: list[str] = field(default_factory=list)
-    cold_by: str = ""  # the frontend whose cold build primed the target dir
+    cold_by: str = ""  # the frontends whose builds primed the target dir ("uv, then pip")
     cold_from: str = ""  # "this run", or "prime of <date>" for a prime an earlier run made
 
     @property
@@ -52,9 +56,13 @@ class CellResult:
         return (self.frontend, self.fixture)
 
 
-def primer_of(frontend: Frontend) -> Frontend:
-    """The frontend whose cold build primes a cell's target dir (see the module docstring)."""
-    return "pip" if frontend == "pip" else "uv"
+def prime_spec(
+    maturin: Variant, pyo3: Variant, fixture: FixtureName, frontend: Frontend
+) -> PrimeSpec:
+    """The prime a cell's warm build starts from (see the module docstring)."""
+    cold = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend="uv")
+    return PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend="pip",
+                     seed=cold) if frontend == "pip" else cold  # fmt: skip
 
 
 def run_cell(
@@ -63,8 +71,7 @@ def run_cell(
     where = ctx.work / "cells" / f"maturin-{maturin}-pyo3-{pyo3}" / frontend / fixture
     shutil.rmtree(where, ignore_errors=True)
     label = f"maturin {maturin} x pyo3 {pyo3} | {frontend} | {fixture}"
-    spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=primer_of(frontend))
-    primed = ctx.primer.prime(ctx, spec)  # a fresh copy of the primed project and target dir
+    primed = ctx.primer.prime(ctx, prime_spec(maturin, pyo3, fixture, frontend))
     setup = ctx.setup(maturin, primed.target)
     # The warm build runs alone: no other step of this run competes with it for the cores.
     with ctx.reporter.progress(f"{label}: warm build in a fresh isolated environment"):
@@ -73,9 +80,9 @@ def run_cell(
     import_ok, detail = import_wheel(
         ctx.runner, warm.wheel, primed.fixture.import_check(), ctx.python, where / "venv"
     )
-    cold = primed.cold
     notes = [n for notes in warm.evidence.warnings.values() for n in notes]
-    notes += [f"cold: {n}" for notes in cold.evidence.warnings.values() for n in notes]
+    notes += [f"priming build: {n}" for notes in primed.cold.evidence.warnings.values()
+              for n in notes]  # fmt: skip
     return CellResult(
         maturin=maturin,
         pyo3=pyo3,
@@ -84,13 +91,13 @@ def run_cell(
         compiled=list(warm.evidence.compiled),
         chain_compiled=list(warm.evidence.chain_compiled()),
         reasons=warm.evidence.reasons,
-        cold_s=round(cold.seconds, 1),
+        cold_s=primed.cold_s,
         warm_s=round(warm.seconds, 1),
         import_ok=import_ok,
         import_detail=detail,
         base_python_exported="PYO3_BASE_PYTHON" in warm.evidence.maturin_env,
         build_script_notes=notes,
-        cold_by=spec.frontend,
+        cold_by=primed.prime.built_by,
         cold_from=primed.cold_from,
     )
 

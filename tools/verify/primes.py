@@ -7,6 +7,16 @@ file modification times, so a prime is built at one stage path (part of its key)
 the rendered project next to its target dir, and copied back to that same stage path with every
 mtime kept (`shutil.copy2`); the pyo3 trees are stable paths in the cache already.
 
+A prime may be seeded: its build then starts from a copy of another prime's target dir (its
+`seed`, made first) instead of an empty one, as a CI cache restored from a job of another
+configuration would, and cargo recompiles whatever that configuration changes. The copy forgets
+every artifact of the fixture's own package (`seed.forget_packages`): its path relative to the
+workspace is the same at every stage, so cargo would otherwise judge it by the seed's mtimes.
+What the seeded build leaves is what a build of its own configuration leaves: every unit cargo
+did not recompile has the fingerprint that configuration gives it. Its build is not a cold one,
+so the cold figure of a seeded prime is its origin's (the unseeded prime at the root of its
+seeds), and the seed's key is part of its key.
+
 A prime is written to a partial folder, its stamp (`prime.json`) last, then renamed into place:
 an interrupted run leaves a partial folder, never a prime that would be reused.
 """
@@ -29,6 +39,7 @@ from tools.verify.artifacts import Variant
 from tools.verify.evidence import parse_cargo_output
 from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, Frontend, build_wheel
+from tools.verify.seed import forget_packages, local_packages
 
 if TYPE_CHECKING:
     from tools.verify.context import VerifyContext
@@ -49,7 +60,8 @@ class PrimeSpec:
     """What is primed: the fixture built by `frontend` with maturin and pyo3 variants, any
     extra environment and frontend options, at the stage folder `stage` (a scenario's name, or
     "matrix"). `facts` are what else decides that build and is named by neither: the identity
-    of an interpreter or the content of a file that the environment names by path."""
+    of an interpreter or the content of a file that the environment names by path. `seed` is
+    the prime whose target dir the build starts from (None: an empty one, a cold build)."""
 
     maturin: Variant
     pyo3: Variant
@@ -59,6 +71,7 @@ class PrimeSpec:
     extra_env: tuple[tuple[str, str], ...] = ()
     frontend_args: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
+    seed: PrimeSpec | None = None
 
 
 def prime_inputs(
@@ -71,8 +84,10 @@ def prime_inputs(
     python: str,
     toolchain: str,
     frontend_version: str,
+    seed_key: str = "",
 ) -> dict[str, str]:
-    """Everything that decides a prime's build, as text (the key hashes it)."""
+    """Everything that decides a prime's build, as text (the key hashes it); `seed_key` is the
+    key of the prime it starts from, when it is seeded."""
     return {
         "maturin": f"{spec.maturin} {maturin_wheels}",
         "pyo3": f"{spec.pyo3} {pyo3_tree}",
@@ -85,6 +100,7 @@ def prime_inputs(
         # only when set, so that the keys of the primes without them stay what they were
         **({"frontend args": json.dumps(spec.frontend_args)} if spec.frontend_args else {}),
         **({"facts": json.dumps(sorted(spec.facts))} if spec.facts else {}),
+        **({"seed": seed_key} if seed_key else {}),
     }
 
 
@@ -112,6 +128,7 @@ class PrimeRecord:
     created: str  # when the prime was built (UTC, ISO 8601)
     wheel: str  # the cold build's wheel, kept in dist/
     format: int = PRIME_FORMAT
+    seed: str = ""  # the key of the prime whose target dir the build started from, if any
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -130,6 +147,7 @@ def _record_of(data: Any) -> PrimeRecord | None:
         and isinstance(record.cold_s, (int, float))
         and isinstance(record.created, str)
         and isinstance(record.wheel, str)
+        and isinstance(record.seed, str)
     )
     return record if types_ok else None
 
@@ -168,6 +186,14 @@ def store_prime(store: Path, record: PrimeRecord, stage: Path, wheel: Path, log:
     return final
 
 
+def seed_from(prime_dir: Path, target: Path, packages: list[str]) -> None:
+    """Makes `target` a copy of a prime's target dir (mtimes kept) without anything of the
+    named packages, the project's own."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(prime_dir / "target", target, symlinks=True)
+    forget_packages(target, packages)
+
+
 def restore_prime(prime_dir: Path, stage: Path) -> None:
     """The stage as the prime left it: its project and target dir, mtimes kept."""
     for part in PARTS:
@@ -194,18 +220,63 @@ def prune_primes(store: Path, now: float) -> list[Path]:
 
 
 @dataclass(frozen=True)
+class Prime:
+    """A complete prime in the store, and the primes it was seeded from."""
+
+    spec: PrimeSpec
+    path: Path
+    record: PrimeRecord
+    reused: bool  # made by an earlier run
+    seed: Prime | None = None
+
+    @property
+    def chain(self) -> tuple[Prime, ...]:
+        """The origin (the unseeded prime, built cold) first, this prime last."""
+        return (*self.seed.chain, self) if self.seed is not None else (self,)
+
+    @property
+    def origin(self) -> Prime:
+        return self.chain[0]
+
+    @property
+    def built_by(self) -> str:
+        """The frontends whose builds made it: "uv", or "uv, then pip" for a seeded one."""
+        return ", then ".join(prime.spec.frontend for prime in self.chain)
+
+    @property
+    def cold_from(self) -> str:
+        """When the cold build behind it ran: "this run", or "prime of <date>"."""
+        origin = self.origin
+        return f"prime of {origin.record.created}" if origin.reused else "this run"
+
+    def build(self) -> BuildRun:
+        """The prime's own build, as it ran (in this run or when the prime was made)."""
+        log = (self.path / LOG).read_text(encoding="utf-8")
+        return BuildRun(self.path / "dist" / self.record.wheel, self.record.cold_s,
+                        parse_cargo_output(log), log)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Primed:
     """A stage restored from a prime, ready for a warm build."""
 
     fixture: Fixture  # the project at the stage
     target: Path
-    cold: BuildRun  # the priming build, as it ran (in this run or when the prime was made)
-    record: PrimeRecord
-    reused: bool  # made by an earlier run
+    prime: Prime
+
+    @property
+    def cold(self) -> BuildRun:
+        """The priming build (a cold one unless the prime is seeded)."""
+        return self.prime.build()
+
+    @property
+    def cold_s(self) -> float:
+        """The cold build's time: the origin's, for a seeded prime."""
+        return self.prime.origin.record.cold_s
 
     @property
     def cold_from(self) -> str:
-        return f"prime of {self.record.created}" if self.reused else "this run"
+        return self.prime.cold_from
 
 
 class Primer:
@@ -239,7 +310,9 @@ class Primer:
                   "print(sys.version, base, stat.st_mtime_ns, stat.st_size)")  # fmt: skip
         return f"{python} {self._fact(ctx, f'python {python}', [python, '-c', script])}"
 
-    def inputs(self, ctx: VerifyContext, spec: PrimeSpec, stage: Path) -> dict[str, str]:
+    def inputs(
+        self, ctx: VerifyContext, spec: PrimeSpec, stage: Path, seed_key: str = ""
+    ) -> dict[str, str]:
         return prime_inputs(
             spec,
             stage_path=stage,
@@ -250,33 +323,55 @@ class Primer:
             toolchain=self._fact(ctx, "rustc", ["rustc", "-vV"]) + "\n"
             + self._fact(ctx, "cargo", ["cargo", "-V"]),
             frontend_version=self._frontend_version(ctx, spec.frontend),
+            seed_key=seed_key,
         )  # fmt: skip
 
-    def prime(self, ctx: VerifyContext, spec: PrimeSpec) -> Primed:
-        stage = (ctx.work / "primed" / spec.stage / f"maturin-{spec.maturin}-pyo3-{spec.pyo3}"
-                 / spec.fixture / spec.frontend)  # fmt: skip
+    @staticmethod
+    def stage_of(ctx: VerifyContext, spec: PrimeSpec) -> Path:
+        return (ctx.work / "primed" / spec.stage / f"maturin-{spec.maturin}-pyo3-{spec.pyo3}"
+                / spec.fixture / spec.frontend)  # fmt: skip
+
+    def _ensure(self, ctx: VerifyContext, spec: PrimeSpec) -> tuple[Prime, Fixture]:
+        """The prime of `spec` (and of its seeds), made first if no run has made it, and the
+        fixture rendered at its stage."""
+        seed = None if spec.seed is None else self._ensure(ctx, spec.seed)[0]
+        stage = self.stage_of(ctx, spec)
         fixture = ctx.fixture(spec.fixture, spec.pyo3, stage)  # a fresh render, for the key
-        inputs = self.inputs(ctx, spec, stage)
+        inputs = self.inputs(ctx, spec, stage, seed.record.key if seed is not None else "")
         key = prime_key(inputs)
         prime_dir = self.store / key
         record = read_prime(prime_dir, key)
         if record is None:
             shutil.rmtree(stage / "target", ignore_errors=True)
             shutil.rmtree(stage / "dist", ignore_errors=True)
+            how = "cold build"
+            if seed is not None:
+                seed_from(seed.path, stage / "target", local_packages(fixture.project))
+                how = f"build from {seed.spec.frontend}'s prime ({seed.spec.stage})"
             setup = ctx.setup(spec.maturin, stage / "target", **dict(spec.extra_env))
             label = f"priming {spec.fixture}, maturin {spec.maturin} x pyo3 {spec.pyo3}"
-            with ctx.reporter.progress(f"{label}: cold build through {spec.frontend}"):
+            with ctx.reporter.progress(f"{label}: {how} through {spec.frontend}"):
                 run = build_wheel(ctx.runner, spec.frontend, fixture.project, stage / "dist",
                                   setup, extra_args=spec.frontend_args)  # fmt: skip
             now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
             record = PrimeRecord(key=key, inputs=inputs, cold_s=round(run.seconds, 1),
-                                 created=now.isoformat(), wheel=run.wheel.name)  # fmt: skip
+                                 created=now.isoformat(), wheel=run.wheel.name,
+                                 seed=seed.record.key if seed is not None else "")  # fmt: skip
             store_prime(self.store, record, stage, run.wheel, run.log)
             self.made.add(key)
         else:
             (prime_dir / STAMP).touch()  # last used, for `prune_primes`
-        restore_prime(prime_dir, stage)
-        log = (prime_dir / LOG).read_text(encoding="utf-8")
-        cold = BuildRun(prime_dir / "dist" / record.wheel, record.cold_s,
-                        parse_cargo_output(log), log)  # fmt: skip
-        return Primed(fixture, stage / "target", cold, record, reused=key not in self.made)
+        return Prime(spec, prime_dir, record, reused=key not in self.made, seed=seed), fixture
+
+    def seed(self, ctx: VerifyContext, spec: PrimeSpec, target: Path, project: Path) -> Prime:
+        """Makes `target` a copy of the prime of `spec` (made first if need be) without the
+        packages of `project`, for a first build that is not a prime of its own."""
+        prime, _ = self._ensure(ctx, spec)
+        seed_from(prime.path, target, local_packages(project))
+        return prime
+
+    def prime(self, ctx: VerifyContext, spec: PrimeSpec) -> Primed:
+        """A fresh copy of the prime of `spec` at its stage: the project and target dir."""
+        prime, fixture = self._ensure(ctx, spec)
+        restore_prime(prime.path, self.stage_of(ctx, spec))
+        return Primed(fixture, self.stage_of(ctx, spec) / "target", prime)

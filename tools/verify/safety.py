@@ -5,11 +5,20 @@ A scenario is data: a name, what it does, what it expects, a measure step that r
 and returns an `Observation`, and a pure verdict (`tools.verify.verdicts`) that judges it.
 
 Where a scenario's first build only warms a target dir, with nothing of the scenario's own in
-its inputs, it starts from a prime (`primes.py`) instead: the cold build of those same inputs,
-kept across runs, its output recorded as it ran. Each such step says why that is sound. The
-others build from scratch: their first build's inputs are made by the run itself (a venv, a
-copied interpreter, a config file, each with new mtimes), take an interpreter the prime key does
-not describe (another CPython), or pass frontend options a prime does not take.
+its inputs, it starts from a prime (`primes.py`) instead: the build of those same inputs, kept
+across runs, its output recorded as it ran. Each such step says why that is sound.
+
+Some of those primes are seeded with the matrix's prime of the same variants, so that their
+build recompiles only what the scenario's setting changes. That is done only where the first
+build's time is no figure anything reads (the alternatives table reads the first builds of
+`caller-sets-base-*` and `alternative-*` as cold ones) and where the judged build cannot depend
+on the seed: the setting changes a variable the seed's discovery run was made to track, cargo
+sees the seed's very configuration, or what is judged is the fixture's own package, which a
+seed forgets. The second build then starts from what a first build with that setting leaves.
+
+The others build from scratch, their first build's inputs being made by the run itself (a venv,
+a copied interpreter, each with new mtimes); `base-reinstalled`'s first build starts from a copy
+of a matrix prime on the same terms as a seeded prime.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
 from tools.verify.fixtures import Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
+from tools.verify.matrix import prime_spec
 from tools.verify.observations import Build, Observation
 from tools.verify.platform_scenarios import PLATFORM_SCENARIOS
 from tools.verify.primes import Primed, PrimeSpec
@@ -79,15 +89,18 @@ class Measure:
         stage: str = "matrix",
         frontend_args: tuple[str, ...] = (),
         facts: tuple[tuple[str, str], ...] = (),
+        seed: PrimeSpec | None = None,
         **env: str,
     ) -> Primed:
         """A fresh copy of the prime of these inputs (the matrix's own when `stage` and `env` are
-        the matrix's), made first if no run has made it."""
+        the matrix's), made first if no run has made it; `seed`: the prime its build starts
+        from (a matrix prime, `prime_spec`), None for a cold build."""
         spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=frontend,
                          stage=stage, extra_env=tuple(sorted(env.items())),
-                         frontend_args=frontend_args, facts=facts)  # fmt: skip
+                         frontend_args=frontend_args, facts=facts, seed=seed)  # fmt: skip
         primed = self.ctx.primer.prime(self.ctx, spec)
-        self._primed_from.append(f"{spec.frontend}, {primed.cold_from}")
+        builds = ", then ".join(f"{p.spec.frontend} ({p.spec.stage})" for p in primed.prime.chain)
+        self._primed_from.append(f"{builds}, {primed.cold_from}")
         return primed
 
     def _interpreter(self, python: Path) -> tuple[str, str]:
@@ -156,9 +169,10 @@ class Measure:
         """Two isolated builds of the pyo3-new fixture on one target dir, with PYO3_BASE_PYTHON
         set in the frontend's environment as an outer job or a wrapper script would. The first
         only warms the target dir with that setting: it is a prime whose key holds the setting
-        and the identity of the interpreter it names."""
+        and the identity of the interpreter it names, seeded with the matrix's prime."""
         primed = self._primed(maturin, "new", frontend=frontend, stage=where.name,
                               facts=(self._interpreter(base),),
+                              seed=prime_spec(maturin, "new", "ext", frontend),
                               PYO3_BASE_PYTHON=str(base))  # fmt: skip
         setup = self.ctx.setup(maturin, primed.target, PYO3_BASE_PYTHON=str(base))
         second = build_wheel(self.ctx.runner, frontend, primed.fixture.project, where / "second",
@@ -226,9 +240,13 @@ class Measure:
     def base_path_invalid(self) -> Observation:
         where = self._where("base-path-invalid")
         # The first build only warms the target dir with the bad base set; the prime's key
-        # holds that setting (a path that never exists), and its warning is recorded as built.
+        # holds that setting (a path that never exists), it is seeded with the matrix's old/new
+        # prime (pyo3-ffi's build script tracks the variable, so it reruns with the bad base),
+        # and its warning is recorded as built.
         missing = str(where / "no-such-python")
-        primed = self._primed("old", "new", stage="base-path-invalid", PYO3_BASE_PYTHON=missing)
+        primed = self._primed("old", "new", stage="base-path-invalid",
+                              seed=prime_spec("old", "new", "ext", "uv"),
+                              PYO3_BASE_PYTHON=missing)  # fmt: skip
         fixture, first = primed.fixture, primed.cold
         setup = self.ctx.setup("old", primed.target, PYO3_BASE_PYTHON=missing)
         second = self._uv(fixture, setup, where / "second")
@@ -241,7 +259,9 @@ class Measure:
         # content changes, so its modification time stays that of the primes built with it
         # (pyo3 reruns its build script when the file is newer than that run). The first build
         # of each pair only warms the target dir: a prime whose key holds the file's path,
-        # content and modification time.
+        # content and modification time. It is not seeded: its first build must run
+        # pyo3-build-config's build script with the file, which from a seed would rest on that
+        # script's own rerun rule.
         text = pyo3_config_for(self.ctx, self.ctx.python)
         config = write_if_changed(self.ctx.work / "safety-inputs" / "pyo3-config.txt", text)
         facts = (("config file", f"{config.stat().st_mtime_ns} {text}"),)
@@ -283,8 +303,12 @@ class Measure:
 
     def downstream_opt_in(self) -> Observation:
         where = self._where("downstream-opt-in")
-        # The first build only warms a new/new target dir for the opt-in fixture: a prime.
-        primed = self._primed("new", "new", "downstream-opt-in")
+        # The first build only warms a new/new target dir for the opt-in fixture: a prime,
+        # seeded with the matrix's new/new downstream prime (the same pyo3 chain; the fixture's
+        # own package is forgotten, and its opt-in is a file of that package).
+        primed = self._primed(
+            "new", "new", "downstream-opt-in", seed=prime_spec("new", "new", "downstream", "uv")
+        )
         fixture, first = primed.fixture, primed.cold
         setup = self.ctx.setup("new", primed.target)
         second = self._uv(fixture, setup, where / "second")
@@ -401,6 +425,13 @@ class Measure:
         base = home / "bin" / original.name
         shutil.copy2(original, base)
         fixture = self._fixture(where)
+        # The first build starts from a copy of the matrix's new/new target dir: maturin exports
+        # the copy as the base, a path the seed's discovery run tracks, so that build reruns it
+        # and what follows is judged against the copy alone.
+        seed = self.ctx.primer.seed(self.ctx, prime_spec("new", "new", "ext", "uv"),
+                                    where / "target", fixture.project)  # fmt: skip
+        self._primed_from.append(f"seeded with {seed.spec.frontend}'s matrix prime, "
+                                 f"{seed.cold_from}")  # fmt: skip
         setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
                            python=base, extra_env={})  # fmt: skip
         again, kept, new = REINSTALL_STEPS
