@@ -39,7 +39,7 @@ from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, 
 from tools.verify.matrix import prime_spec
 from tools.verify.observations import Build, Observation
 from tools.verify.platform_scenarios import PLATFORM_SCENARIOS
-from tools.verify.primes import Primed, PrimeSpec
+from tools.verify.primes import Prime, Primed, PrimeSpec
 from tools.verify.scenario import Scenario, ScenarioResult
 from tools.verify.verdicts import REINSTALL_STEPS, Verdict
 
@@ -52,6 +52,12 @@ def build_script_output(target: Path, package: str) -> str:
 
 def _build(label: str, run: BuildRun) -> Build:
     return Build.of(label, run.evidence, seconds=round(run.seconds, 1), wheel=run.wheel.name)
+
+
+def _built_by(prime: Prime) -> str:
+    """The builds behind a prime, the cold one first: "uv (matrix, ext), then build (...)"."""
+    return ", then ".join(f"{p.spec.frontend} ({p.spec.stage}, {p.spec.fixture})"
+                          for p in prime.chain)  # fmt: skip
 
 
 def discovery_package(pyo3_version: str) -> str:
@@ -99,8 +105,7 @@ class Measure:
                          stage=stage, extra_env=tuple(sorted(env.items())),
                          frontend_args=frontend_args, facts=facts, seed=seed)  # fmt: skip
         primed = self.ctx.primer.prime(self.ctx, spec)
-        builds = ", then ".join(f"{p.spec.frontend} ({p.spec.stage})" for p in primed.prime.chain)
-        self._primed_from.append(f"{builds}, {primed.cold_from}")
+        self._primed_from.append(f"{_built_by(primed.prime)}, {primed.cold_from}")
         return primed
 
     def _interpreter(self, python: Path) -> tuple[str, str]:
@@ -430,7 +435,7 @@ class Measure:
         # and what follows is judged against the copy alone.
         seed = self.ctx.primer.seed(self.ctx, prime_spec("new", "new", "ext", "uv"),
                                     where / "target", fixture.project)  # fmt: skip
-        self._primed_from.append(f"seeded with {seed.spec.frontend}'s matrix prime, "
+        self._primed_from.append(f"none, the target dir a copy of {_built_by(seed)}, "
                                  f"{seed.cold_from}")  # fmt: skip
         setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
                            python=base, extra_env={})  # fmt: skip
