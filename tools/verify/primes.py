@@ -294,6 +294,13 @@ class Primer:
             self._facts[name] = ctx.runner.run(args).stdout.strip()
         return self._facts[name]
 
+    def _wheels(self, ctx: VerifyContext, variant: Variant) -> str:
+        """The hash of a variant's wheelhouse, read once: it is written before any prime."""
+        name = f"wheelhouse {variant}"
+        if name not in self._facts:
+            self._facts[name] = files_hash(ctx.wheelhouses[variant], "*.whl")
+        return self._facts[name]
+
     def _frontend_version(self, ctx: VerifyContext, frontend: Frontend) -> str:
         if frontend == "uv":
             return self._fact(ctx, "uv", [sys.executable, "-m", "uv", "--version"])
@@ -316,7 +323,7 @@ class Primer:
         return prime_inputs(
             spec,
             stage_path=stage,
-            maturin_wheels=files_hash(ctx.wheelhouses[spec.maturin], "*.whl"),
+            maturin_wheels=self._wheels(ctx, spec.maturin),
             pyo3_tree=self.pyo3_trees[spec.pyo3],
             fixture_files=files_hash(stage / "project"),
             python=self.interpreter(ctx, ctx.python),
@@ -373,5 +380,6 @@ class Primer:
     def prime(self, ctx: VerifyContext, spec: PrimeSpec) -> Primed:
         """A fresh copy of the prime of `spec` at its stage: the project and target dir."""
         prime, fixture = self._ensure(ctx, spec)
-        restore_prime(prime.path, self.stage_of(ctx, spec))
-        return Primed(fixture, self.stage_of(ctx, spec) / "target", prime)
+        stage = self.stage_of(ctx, spec)
+        restore_prime(prime.path, stage)
+        return Primed(fixture, stage / "target", prime)
