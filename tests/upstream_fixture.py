@@ -98,6 +98,7 @@ version = "1.0.0"
 tag = "{self.tag}"
 commit = "{commit or self.commit}"
 patches = {names!r}
+stack = [{{ title = "pyo3-build-config: one pull request", patches = {names!r} }}]
 artifacts = [
   {{ name = "pyo3", kind = "crate", path = "", url = "{self.archives["pyo3"].as_uri()}", sha256 = "{sums["pyo3"]}" }},
   {{ name = "pyo3-build-config", kind = "crate", path = "pyo3-build-config", url = "{self.archives["pyo3-build-config"].as_uri()}", sha256 = "{sums["pyo3-build-config"]}" }},

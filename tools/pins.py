@@ -48,6 +48,14 @@ class Artifact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StackEntry:
+    """One pull request of a stack: its title and the patches it carries, in series order."""
+
+    title: str
+    patches: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Pin:
     project: Project
     version: str
@@ -56,6 +64,9 @@ class Pin:
     commit: str
     branch: str
     patches: tuple[str, ...]
+    # The series as an ordered stack of pull requests: each one builds on the ones before it,
+    # and their patches, in order, are exactly `patches`.
+    stack: tuple[StackEntry, ...]
     artifacts: tuple[Artifact, ...]
     not_shipped: tuple[str, ...]
     series_dir: Path
@@ -205,6 +216,31 @@ def _patch_names(where: str, names: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
+_TITLE_MAX = 72
+
+
+def _stack(
+    where: str, tables: list[Mapping[str, Any]], patches: tuple[str, ...]
+) -> tuple[StackEntry, ...]:
+    entries = []
+    for index, table in enumerate(tables, start=1):
+        fields = _Fields(f"{where} stack #{index}", table)
+        title = fields.string("title")
+        if len(title) > _TITLE_MAX or not title.isprintable():
+            raise ConfigError(
+                f"{where} stack #{index}: `title` must be printable and "
+                f"at most {_TITLE_MAX} characters"
+            )
+        entries.append(StackEntry(title=title, patches=fields.strings("patches")))
+    listed = tuple(name for entry in entries for name in entry.patches)
+    if listed != patches:
+        raise ConfigError(
+            f"{where}: the stack's patches, in order, must be exactly the series "
+            f"(`patches`); the stack lists {len(listed)}, the series {len(patches)}"
+        )
+    return tuple(entries)
+
+
 def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mapping[str, Any]) -> Pin:
     where = f"{pins_path} [[pins]] #{index + 1}"
     fields = _Fields(where, table)
@@ -242,6 +278,7 @@ def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mappin
         for i, item in enumerate(fields.tables("artifacts", required=False))
     )
     project_where = f"{pins_path} [projects.{project}]"
+    patches = _patch_names(where, fields.strings("patches"))
     pin = Pin(
         project=project,
         version=version,
@@ -252,7 +289,8 @@ def _pin(pins_path: Path, index: int, table: Mapping[str, Any], projects: Mappin
         if upstream_branch is not None
         else check_tag(fields.string("tag"), source=f"{where} tag"),
         commit=commit,
-        patches=_patch_names(where, fields.strings("patches")),
+        patches=patches,
+        stack=_stack(where, fields.tables("stack"), patches),
         artifacts=artifacts,
         series_dir=series_dir,
         not_checked=fields.strings("not_checked", required=False),
@@ -325,6 +363,7 @@ def pin_as_json(pin: Pin) -> dict[str, object]:
         "commit": pin.commit,
         "branch": pin.branch,
         "patches": list(pin.patches),
+        "stack": [{"title": entry.title, "patches": list(entry.patches)} for entry in pin.stack],
         "artifacts": [
             {"name": a.name, "kind": a.kind, "url": a.url, "sha256": a.sha256, "path": a.path}
             for a in pin.artifacts

@@ -65,6 +65,10 @@ def render_pin(pin: Pin, *, ported_from: str, source: str) -> str:
     lines.append("patches = [")
     lines.extend(f"  {_toml(name)}," for name in pin.patches)
     lines.append("]")
+    lines.append("stack = [")
+    for entry in pin.stack:
+        lines.append(f"  {{ title = {_toml(entry.title)}, patches = {_strings(entry.patches)} }},")
+    lines.append("]")
     if pin.not_checked:
         lines.append(
             f"# Carried over verbatim from the {ported_from} series: the registry artifacts do "

@@ -11,7 +11,7 @@ import pytest
 from tools.cli import main
 from tools.errors import CommandFailed
 from tools.outdated import as_json, assess, query, rows
-from tools.pins import Pin, Project
+from tools.pins import Pin, Project, StackEntry
 from tools.registry import (
     PYPI_FILES,
     Registries,
@@ -61,6 +61,7 @@ def _pin(project: Project, version: str, *, branch: str | None = None) -> Pin:
         commit="a" * 40,
         branch="b",
         patches=("0001.patch",),
+        stack=(StackEntry(title="t", patches=("0001.patch",)),),
         artifacts=(),
         not_shipped=("docs/",),
         series_dir=Path("unused"),
@@ -174,6 +175,7 @@ def _pins_file(root: Path, pyo3: str) -> Path:
     text = "".join(
         f'[[pins]]\nproject = "{project}"\nversion = "{version}"\ntag = "v{version}"\n'
         f'commit = "{"a" * 40}"\npatches = ["0001.patch"]\n'
+        'stack = [{ title = "t", patches = ["0001.patch"] }]\n'
         f'artifacts = [{{ name = "{project}", kind = "crate", url = "https://x.invalid/a", '
         f'sha256 = "{"b" * 64}" }}]\n\n'
         for project, version in (("pyo3", pyo3), ("maturin", "1.16.0"))

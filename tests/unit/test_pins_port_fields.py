@@ -28,6 +28,7 @@ version = "1.0.0"
 tag = "v1.0.0"
 commit = "{COMMIT}"
 patches = ["0001.patch"]
+stack = [{{ title = "t", patches = ["0001.patch"] }}]
 artifacts = [{{ name = "pyo3", kind = "crate", url = "https://x.invalid/p.crate", sha256 = "{"b" * 64}" }}]
 """  # noqa: E501
 
@@ -51,6 +52,7 @@ def test_branch_pin_is_named_after_its_commit_and_sorts_before_releases(tmp_path
     branch = (
         f'[[pins]]\nproject = "pyo3"\nversion = "{COMMIT[:12]}"\nupstream_branch = "main"\n'
         f'date = "2026-11-20T10:00:00Z"\ncommit = "{COMMIT}"\npatches = ["0001.patch"]\n'
+        'stack = [{ title = "t", patches = ["0001.patch"] }]\n'
     )
     _write(tmp_path, "", COMMIT[:12])
     pins = load_pins(_write(tmp_path, RELEASE + "\n" + branch))
@@ -90,3 +92,28 @@ def test_splice_puts_carried_sections_back_in_path_order() -> None:
         "diff --git a/zz.py b/zz.py\n+z\n"
     )
     assert splice_unshipped(new, old, []) == new
+
+
+def test_stack_must_cover_the_series_in_order(tmp_path: Path) -> None:
+    (tmp_path / "pyo3" / "1.0.0").mkdir(parents=True)
+    (tmp_path / "pyo3" / "1.0.0" / "0002.patch").write_text("")
+    two = RELEASE.replace('patches = ["0001.patch"]\n', 'patches = ["0001.patch", "0002.patch"]\n')
+    split = two.replace(
+        'stack = [{ title = "t", patches = ["0001.patch"] }]',
+        'stack = [{ title = "one", patches = ["0001.patch"] },'
+        ' { title = "two", patches = ["0002.patch"] }]',
+    )
+    pin = load_pins(_write(tmp_path, split)).pins[0]
+    assert [(e.title, e.patches) for e in pin.stack] == [
+        ("one", ("0001.patch",)),
+        ("two", ("0002.patch",)),
+    ]
+    with pytest.raises(ConfigError, match="must be exactly the series"):
+        load_pins(_write(tmp_path, two))  # the stack leaves 0002 out
+    swapped = split.replace('"0001.patch"] },', '"0002.patch"] },', 1).replace(
+        'patches = ["0002.patch"] }]', 'patches = ["0001.patch"] }]'
+    )
+    with pytest.raises(ConfigError, match="must be exactly the series"):
+        load_pins(_write(tmp_path, swapped))
+    with pytest.raises(ConfigError, match="printable"):
+        load_pins(_write(tmp_path, RELEASE.replace('title = "t"', 'title = "a\\u001b[2Jb"')))
