@@ -131,6 +131,20 @@ class RealData(TypedDict):
     problems: list[str]
 
 
+class PrefixData(TypedDict):
+    """The evidence for one prefix of the pyo3 stack: the pull requests 1..`index` applied
+    (the last prefix is the whole series, which the report's own cells and safety measure)."""
+
+    index: int  # 1-based: this prefix holds pull requests 1..index of the stack
+    title: str  # the title of pull request `index`
+    patches: list[str]  # the patches of pull requests 1..index, in series order
+    series: str  # the hash of those patches, as `series` holds for the whole series
+    cells: list[CellData]  # at least the `ext` and `downstream` new/new cells under uv
+    safety: list[SafetyData]  # every safety scenario, with this prefix as "pyo3 new"
+    ok: bool  # every cell and scenario held
+    seconds: float
+
+
 class _RequiredReport(TypedDict):
     pins: dict[str, str]
     series: dict[str, str]
@@ -153,6 +167,10 @@ class ReportData(_RequiredReport, total=False):
     real: list[RealData]
     real_seconds: float
     phases: dict[str, float]  # seconds per phase: prepare, matrix, safety, upstream, real
+    # One entry per proper prefix of the pyo3 stack (absent when the stack is one pull request
+    # or the phase was not run); timed apart, like `real`.
+    prefixes: list[PrefixData]
+    prefixes_seconds: float
 
 
 _SIMPLE = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
