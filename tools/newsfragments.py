@@ -3,6 +3,10 @@
 pull request is open. The series therefore names them with a placeholder, and `tools pr
 --pr-number N` gives the branch the real names.
 
+In a stack of pull requests, each pull request needs a fragment of its own, and the series as a
+whole must apply: the fragments of pull request k > 1 are therefore named `PR-NUMBER-k.<type>.md`,
+and each pull request's patches are renamed with that pull request's number.
+
 The renaming rewrites the file names in the patches' headers before they are replayed, so the
 commits on the branch add `N.added.md` directly; the lines of the patches are never touched.
 """
@@ -19,10 +23,13 @@ _FRAGMENT_DIR = "newsfragments"
 _HEADER = re.compile(r"^(diff --git |--- |\+\+\+ |rename from |rename to |copy from |copy to )")
 
 
+_NAME = re.compile(rf"{PLACEHOLDER}(?:-[0-9]+)?(?=\.)")
+
+
 def is_placeholder(path: str) -> bool:
     """Whether `path` is a newsfragment still named with the placeholder."""
     pure = PurePosixPath(path)
-    return pure.parent.name == _FRAGMENT_DIR and pure.name.startswith(f"{PLACEHOLDER}.")
+    return pure.parent.name == _FRAGMENT_DIR and _NAME.match(pure.name) is not None
 
 
 def numbered(path: str, number: int) -> str:
@@ -30,7 +37,7 @@ def numbered(path: str, number: int) -> str:
     if not is_placeholder(path):
         return path
     pure = PurePosixPath(path)
-    return str(pure.with_name(f"{number}{pure.name.removeprefix(PLACEHOLDER)}"))
+    return str(pure.with_name(_NAME.sub(str(number), pure.name, count=1)))
 
 
 def placeholders(paths: Iterable[str]) -> list[str]:
@@ -61,5 +68,5 @@ def number_patch(text: str, number: int) -> str:
 
 
 def _rename_in_header(line: str, number: int) -> str:
-    marker = f"{_FRAGMENT_DIR}/{PLACEHOLDER}."
-    return line.replace(marker, f"{_FRAGMENT_DIR}/{number}.")
+    pattern = re.compile(rf"(?<={_FRAGMENT_DIR}/){_NAME.pattern}")
+    return pattern.sub(str(number), line)

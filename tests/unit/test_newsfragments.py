@@ -53,3 +53,17 @@ def test_only_file_headers_are_renamed() -> None:
     assert "+see newsfragments/PR-NUMBER.added.md\n" in renamed
     assert renamed.count("6200") == 3
     assert number_patch(renamed, 7) == renamed
+
+
+def test_a_later_pull_request_of_a_stack_has_a_placeholder_of_its_own() -> None:
+    later = "newsfragments/PR-NUMBER-2.added.md"
+    assert is_placeholder(later)
+    assert numbered(later, 6200) == "newsfragments/6200.added.md"
+    assert not is_placeholder("newsfragments/PR-NUMBER-x.added.md")
+    patch = f"diff --git a/{later} b/{later}\n+++ b/{later}\n@@ -0,0 +1 @@\n+{later}\n"
+    assert number_patch(patch, 6200).splitlines() == [
+        "diff --git a/newsfragments/6200.added.md b/newsfragments/6200.added.md",
+        "+++ b/newsfragments/6200.added.md",
+        "@@ -0,0 +1 @@",
+        f"+{later}",  # a hunk's lines are content, never renamed
+    ]
