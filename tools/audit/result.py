@@ -30,9 +30,14 @@ class AuditBuild:
     python_cold: str
     python_warm: str
     base_python_exported: bool
-    import_ok: bool
+    import_ok: bool  # the compiled module loaded, and the package imported if it was tried
     import_detail: str
     wheel: str
+    # Records written before the import check installed dependencies lack these.
+    extension_module: str = ""
+    dependencies_installed: bool | None = None
+    dependencies_detail: str = ""
+    package_imported: bool | None = None  # None: not tried (its dependencies did not install)
 
 
 @dataclass
@@ -44,6 +49,7 @@ class AuditProject:
     sha256: str
     pyo3: str
     packages: int
+    pyo3_crate: str = "pyo3"  # pyo3-ffi for a project that uses it without pyo3
 
 
 @dataclass
@@ -55,6 +61,9 @@ class AuditResult:
     started: str
     seconds: float
     problems: list[str] = field(default_factory=list)
+    # What could not be checked through no fault of the series (a dependency the registry
+    # did not install); not a problem, but the audit is incomplete.
+    unchecked: list[str] = field(default_factory=list)
 
     def build(self, configuration: Configuration, frontend: Frontend) -> AuditBuild | None:
         return next(
@@ -90,6 +99,7 @@ class AuditResult:
             started=data["started"],
             seconds=data["seconds"],
             problems=data["problems"],
+            unchecked=data.get("unchecked", []),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -99,26 +109,60 @@ class AuditResult:
         return data
 
 
+def _once(found: list[tuple[str, str]]) -> list[str]:
+    """(build label, message) pairs as one line per message, naming every build it holds for."""
+    labels: dict[str, list[str]] = {}
+    for label, message in found:
+        labels.setdefault(message, []).append(label)
+    return [f"{', '.join(names)}: {message}" for message, names in labels.items()]
+
+
 def judge_audit(result: AuditResult) -> list[str]:
     """What must hold for any project: every wheel imports, and with the series the warm
-    rebuild compiles no pyo3 crate whenever maturin exported PYO3_BASE_PYTHON."""
-    problems = []
+    rebuild compiles no pyo3 crate whenever maturin exported PYO3_BASE_PYTHON. Each problem is
+    listed once, with the builds it holds for."""
+    found = []
     for build in result.builds:
         label = f"{build.configuration} | {build.frontend}"
         if not build.import_ok:
-            problems.append(f"{label}: the wheel did not import: {build.import_detail}")
+            found.append((label, f"the wheel did not import: {build.import_detail}"))
         if build.configuration == "series" and build.pyo3_compiled:
-            problems.append(
-                f"{label}: the warm rebuild compiled {', '.join(build.pyo3_compiled)} "
-                "with the series"
+            found.append(
+                (
+                    label,
+                    f"the warm rebuild compiled {', '.join(build.pyo3_compiled)} with the series",
+                )
             )
-    return problems
+    return _once(found)
+
+
+def judge_unchecked(result: AuditResult) -> list[str]:
+    """What the audit could not check: wheels whose dependencies the registry did not install
+    (their compiled module was loaded; the package import was not tried)."""
+    found = []
+    for build in result.builds:
+        if build.dependencies_installed is False:
+            found.append(
+                (
+                    f"{build.configuration} | {build.frontend}",
+                    f"the wheel's dependencies did not install from the registry "
+                    f"({build.dependencies_detail}); {build.extension_module} loaded, "
+                    "the package import was not tried",
+                )
+            )
+    return _once(found)
 
 
 def own_reasons(build: AuditBuild, package: str) -> str:
     """Why cargo rebuilt a package, leaving out the consequence of a dependency's rebuild."""
     own = [r for r in build.reasons.get(package, []) if "dependency changed" not in r]
     return "; ".join(own) or "a dependency changed"
+
+
+def import_cell(build: AuditBuild) -> str:
+    if not build.import_ok:
+        return "NO"
+    return "module only" if build.dependencies_installed is False else "yes"
 
 
 def build_rows(result: AuditResult) -> list[list[str]]:
@@ -130,7 +174,7 @@ def build_rows(result: AuditResult) -> list[list[str]]:
             [build.frontend, build.configuration, f"{build.cold_s:.1f}", f"{build.warm_s:.1f}",
              str(len(build.compiled)), ", ".join(pyo3) or "none",
              ", ".join(build.build_scripts_rerun) or "none",
-             "yes" if build.import_ok else "NO"]
+             import_cell(build)]
         )  # fmt: skip
     return rows
 

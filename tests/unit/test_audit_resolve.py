@@ -1,0 +1,241 @@
+"""What the audit decides before it builds, and how it judges an import: projects on pyo3-ffi
+alone, the crates the patch covers, git dependencies named when cargo cannot fetch them, a copy
+that keeps every folder but the project's own target dir and version control, the compiled
+modules a wheel holds, and each problem listed once."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.audit.importcheck import ImportCheck, error_line, extension_modules
+from tools.audit.lockfile import (
+    choose_pyo3_pin,
+    git_sources,
+    locked_pyo3,
+    locked_versions,
+    patched_crates,
+)
+from tools.audit.patching import copy_project
+from tools.audit.resolve import resolve_failure
+from tools.audit.result import (
+    AuditResult,
+    build_rows,
+    judge_audit,
+    judge_unchecked,
+    render_markdown,
+)
+from tools.errors import CommandFailed, ConfigError
+from tools.pins import load_pins
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+FFI_ONLY_LOCK = """\
+version = 4
+
+[[package]]
+name = "orjson"
+version = "3.13.0"
+dependencies = ["pyo3-ffi"]
+
+[[package]]
+name = "pyo3-build-config"
+version = "0.29.3"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "pyo3-ffi"
+version = "0.29.3"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"""
+
+GIT_LOCK = """\
+version = 4
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+
+[[package]]
+name = "tokio-util"
+version = "0.7.1"
+source = "git+https://github.invalid/x/y?rev=abc#0123456789abcdef0123456789abcdef01234567"
+
+[[package]]
+name = "serde"
+version = "1.0.228"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"""
+
+
+def test_a_project_on_pyo3_ffi_alone_is_served_by_the_pin_of_its_pyo3_ffi() -> None:
+    locked = locked_versions(FFI_ONLY_LOCK)
+    assert locked_pyo3(locked) == "0.29.3"
+    pin = choose_pyo3_pin(locked, load_pins().for_project("pyo3"))
+    assert pin.version == "0.29.3"
+
+
+def test_an_unserved_pyo3_ffi_is_named_as_such() -> None:
+    locked = locked_versions(FFI_ONLY_LOCK.replace("0.29.3", "0.27.0"))
+    with pytest.raises(ConfigError, match=r"locks pyo3-ffi 0\.27\.0; the series serves pyo3"):
+        choose_pyo3_pin(locked, load_pins().for_project("pyo3"))
+
+
+def test_the_patch_covers_ffi_and_build_config_and_pyo3_only_when_locked() -> None:
+    assert patched_crates(locked_versions(FFI_ONLY_LOCK)) == ["pyo3-build-config", "pyo3-ffi"]
+    full = {name: ["0.30.1"] for name in ("pyo3", "pyo3-ffi", "pyo3-macros")}
+    assert patched_crates(full) == ["pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros"]
+
+
+def test_git_sources_of_a_lock() -> None:
+    assert git_sources(GIT_LOCK) == [("tokio-util", "https://github.invalid/x/y")]
+    assert git_sources(FFI_ONLY_LOCK) == []
+
+
+def test_an_unfetchable_git_dependency_is_one_line_naming_it() -> None:
+    output = (
+        "    Updating git repository `https://github.invalid/x/y`\n"
+        "error: failed to get `tokio-util` as a dependency of package `demo v0.1.0`\n"
+        "\n"
+        "Caused by:\n"
+        "  failed to load source for dependency `tokio-util`\n"
+        "  Could not resolve host: github.invalid\n"
+    )
+    error = resolve_failure(output, git_sources(GIT_LOCK))
+    assert str(error) == (
+        "the project's git dependencies cannot be fetched: tokio-util (https://github.invalid/x/y)"
+    )
+    assert error.exit_code == 5
+    assert error.output == ""  # one line and a hint, not cargo's output
+    assert "error: failed to get `tokio-util`" in (error.hint or "")
+
+
+def test_another_resolve_failure_quotes_cargos_error_line_not_its_last_line() -> None:
+    output = (
+        "    Updating crates.io index\n"
+        'error: failed to select a version for the requirement `asn1 = "^0.25"`\n'
+        "candidate versions found which didn't match: 0.24.0\n"
+        "location searched: crates.io index\n"
+        "required by package `cryptography-x509 v0.1.0`\n"
+    )
+    error = resolve_failure(output, [])
+    assert isinstance(error, CommandFailed)
+    assert str(error) == (
+        "cargo could not resolve the project: "
+        'error: failed to select a version for the requirement `asn1 = "^0.25"`'
+    )
+    assert error.output == output
+
+
+def test_error_line() -> None:
+    assert error_line("warning: a\nerror[E0433]: b\nerror: could not compile") == (
+        "error[E0433]: b"
+    )
+    assert error_line("Traceback (most recent call last):\nModuleNotFoundError: anyio") == (
+        "ModuleNotFoundError: anyio"
+    )
+    assert error_line("") == ""
+
+
+def _tree(root: Path, files: list[str]) -> None:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+
+
+def test_the_copy_keeps_every_folder_but_its_own_target_dir_and_version_control(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "orjson"
+    _tree(source, ["Cargo.toml", "include/cargo/cc-1.6.0/src/target/mod.rs", "target/debug/x",
+                   ".git/HEAD", "sub/.hg/store", "sub/.svn/entries", "crates/target/kept.rs",
+                   "src/lib.rs"])  # fmt: skip
+    dest = copy_project(source, tmp_path / "copy", [source / "target"])
+    copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert copied == ["Cargo.toml", "crates/target/kept.rs",
+                      "include/cargo/cc-1.6.0/src/target/mod.rs", "src/lib.rs"]  # fmt: skip
+
+
+def test_a_configured_target_dir_is_left_out_wherever_it_is(tmp_path: Path) -> None:
+    source = tmp_path / "project"
+    _tree(source, ["Cargo.toml", "build/cargo/debug/x", "target/kept"])
+    dest = copy_project(source, tmp_path / "copy", [source / "build" / "cargo"])
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()) == [
+        "Cargo.toml",
+        "target/kept",
+    ]
+
+
+def test_extension_modules_of_a_wheel() -> None:
+    names = ["pycrdt/__init__.py", "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
+             "pycrdt-0.14.13.dist-info/RECORD", "pycrdt-0.14.13.data/scripts/x.so"]  # fmt: skip
+    assert extension_modules(names) == {
+        "pycrdt._pycrdt": "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so"
+    }
+    assert extension_modules(["orjson.cp312-win_amd64.pyd", "orjson/__init__.pyi"]) == {
+        "orjson": "orjson.cp312-win_amd64.pyd"
+    }
+
+
+def _check(**changes: Any) -> ImportCheck:
+    fields: dict[str, Any] = {
+        "extension": "pycrdt._pycrdt", "extension_ok": True, "extension_detail": "",
+        "package": "pycrdt", "dependencies_installed": True, "dependencies_detail": "",
+        "package_ok": True, "package_detail": "",
+    }  # fmt: skip
+    return ImportCheck(**{**fields, **changes})
+
+
+def test_an_import_check_fails_on_the_module_or_on_the_package_with_its_dependencies() -> None:
+    assert _check().ok
+    failed = _check(extension_ok=False, extension_detail="ImportError: undefined symbol: X")
+    assert not failed.ok
+    assert failed.detail == "pycrdt._pycrdt: ImportError: undefined symbol: X"
+    package = _check(package_ok=False, package_detail="ModuleNotFoundError: No module 'anyio'")
+    assert not package.ok
+    assert package.detail == "import pycrdt: ModuleNotFoundError: No module 'anyio'"
+    # Dependencies that did not install leave the package import untried: not a failure.
+    untried = _check(dependencies_installed=False, dependencies_detail="error: offline",
+                     package_ok=None)  # fmt: skip
+    assert untried.ok
+
+
+def _recorded() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / "audit-ormsgpack.json").read_text())
+    return data
+
+
+def test_a_problem_of_every_build_is_listed_once_naming_the_builds() -> None:
+    data = _recorded()
+    for build in data["builds"]:
+        build["import_ok"] = False
+        build["import_detail"] = "import ormsgpack: ModuleNotFoundError: No module 'anyio'"
+    problems = judge_audit(AuditResult.from_json(data))
+    labels = ", ".join(f"{b['configuration']} | {b['frontend']}" for b in data["builds"])
+    assert problems == [
+        f"{labels}: the wheel did not import: import ormsgpack: "
+        "ModuleNotFoundError: No module 'anyio'"
+    ]
+
+
+def test_dependencies_that_did_not_install_are_unchecked_not_a_problem() -> None:
+    data = copy.deepcopy(_recorded())
+    for build in data["builds"][:2]:
+        build.update(dependencies_installed=False, dependencies_detail="error: no network",
+                     extension_module="ormsgpack.ormsgpack", package_imported=None)  # fmt: skip
+    result = AuditResult.from_json(data)
+    result.unchecked = judge_unchecked(result)
+    assert judge_audit(result) == []
+    assert result.unchecked == [
+        "stock | uv, series | uv: the wheel's dependencies did not install from the registry "
+        "(error: no network); ormsgpack.ormsgpack loaded, the package import was not tried"
+    ]
+    assert [row[-1] for row in build_rows(result)][:3] == ["module only", "module only", "yes"]
+    text = render_markdown(result.to_json())
+    assert "Result: **INCOMPLETE**" in text
+    assert "Not checked (not a failure of the series):" in text
+    assert "| module only (dependencies not installed) |" in text
