@@ -139,7 +139,8 @@ def test_audit_of_a_project_whose_build_script_needs_the_build_environment(tmp_p
     assert "| uv | series |" in markdown
     assert "did not rerun on a warm build with the series" in markdown
     ((title, _columns, rows), *_rest) = reporter.tables
-    assert title.startswith("audit-demo 0.1.0 (pyo3 0.30.1)")
+    assert title.startswith("audit-demo 0.1.0: cold and warm builds")
+    assert "info: audit-demo 0.1.0 (pyo3 0.30.1): two builds" in reporter.text()
     assert [row[:2] for row in rows] == [["uv", "stock"], ["uv", "series"]]
     assert BUILDTIME_MESSAGE  # the package the build script imports comes from the wheelhouse
 

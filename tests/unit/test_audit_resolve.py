@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tools.audit import run
+from tools.audit.explain import explain, short_interpreter
 from tools.audit.importcheck import ImportCheck, error_line, extension_modules
 from tools.audit.lockfile import (
     choose_pyo3_pin,
@@ -29,8 +31,12 @@ from tools.audit.result import (
     judge_unchecked,
     render_markdown,
 )
+from tools.audit.summary import print_audit
 from tools.errors import CommandFailed, ConfigError
 from tools.pins import load_pins
+from tools.reporter import RecordingReporter, TerminalReporter
+from tools.runner import Runner
+from tools.verify.frontends import BuildSetup
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -239,3 +245,82 @@ def test_dependencies_that_did_not_install_are_unchecked_not_a_problem() -> None
     assert "Result: **INCOMPLETE**" in text
     assert "Not checked (not a failure of the series):" in text
     assert "| module only (dependencies not installed) |" in text
+
+
+def _cryptography() -> AuditResult:
+    data: dict[str, Any] = json.loads((DATA / "audit-cryptography.json").read_text())
+    return AuditResult.from_json(data)
+
+
+def test_interpreter_paths_are_shortened_to_their_stable_parts() -> None:
+    assert short_interpreter("/root/.cache/uv/builds-v0/.tmpVt0YoL/bin/python") == (
+        "<build-env>/bin/python",
+        ".tmpVt0YoL",
+    )
+    assert short_interpreter(
+        "C:\\Users\\me\\AppData\\Local\\Temp\\build-env-x1\\Scripts\\python.exe"
+    ) == (
+        "<build-env>/Scripts/python.exe",
+        "build-env-x1",
+    )
+    assert short_interpreter("/usr/bin/python3") == ("<build-env>/bin/python3", "usr")
+    assert short_interpreter("python3") == ("python3", "")
+
+
+def test_why_stock_rebuilt_names_both_environments_and_the_series_says_why_not() -> None:
+    why = explain(_cryptography().builds)
+    assert why[0] == (
+        "stock | uv: maturin set PYO3_PYTHON to <build-env>/bin/python of a new environment each "
+        "time (.tmpVt0YoL, then .tmphWaPT7); pyo3's build script reruns whenever PYO3_PYTHON "
+        "changes, so cargo recompiled the 5 pyo3 crates and every crate built on them."
+    )
+    assert "PYO3_BASE_PYTHON" in why[1]
+    assert why[1].startswith("series | uv: ")
+    assert len(why) == 4
+
+
+def test_a_config_file_build_has_nothing_to_gain_and_says_why() -> None:
+    result = _cryptography()
+    stock = result.builds[0]
+    stock.pyo3_compiled, stock.config_file = [], True
+    (line, *_rest) = explain(result.builds)
+    assert line.startswith("stock | uv: nothing to gain: maturin handed pyo3 a config file")
+    assert "abi3" in line
+
+
+def test_the_terminal_summary_keeps_80_columns_and_the_full_reasons(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    print_audit(_cryptography(), TerminalReporter())
+    out, err = capsys.readouterr()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out
+    assert (
+        "stock | uv: pyo3-build-config (build script: env PYO3_PYTHON changed); "
+        "4 more because a dependency changed"
+    ) in err
+    assert "(.tmpVt0YoL, then .tmphWaPT7)" in err
+    assert "https://github.com/PyO3/pyo3/issues/6113" in err
+
+
+def test_a_failed_build_is_headed_by_its_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = (
+        "   Compiling asn1 v0.24.0\n"
+        "error[E0425]: cannot find function `parse` in this scope\n"
+        "error: could not compile `cryptography-x509` (lib) due to 1 previous error\n"
+        "💥 maturin failed\n"
+    )
+
+    def fail(*_args: object) -> None:
+        raise CommandFailed("uv failed to build project (exit 1)", output=log)
+
+    monkeypatch.setattr(run, "build_wheel", fail)
+    setup = BuildSetup(wheelhouse=Path("w"), target_dir=Path("t"), python=Path("p"), extra_env={})
+    with pytest.raises(CommandFailed) as raised:
+        run._build(Runner(RecordingReporter()), "uv", Path("p"), Path("o"), setup,
+                   label="stock | uv")  # fmt: skip
+    assert str(raised.value) == (
+        "stock | uv: the build failed: error[E0425]: cannot find function `parse` in this scope"
+    )
+    assert raised.value.output == log

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tools.audit.buildscripts import BuildScriptFinding, RunRecord
+from tools.audit.explain import explain
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS, Frontend
 
@@ -38,6 +39,7 @@ class AuditBuild:
     dependencies_installed: bool | None = None
     dependencies_detail: str = ""
     package_imported: bool | None = None  # None: not tried (its dependencies did not install)
+    config_file: bool = False  # maturin handed pyo3 a config file (PYO3_CONFIG_FILE), as for abi3
 
 
 @dataclass
@@ -86,7 +88,8 @@ class AuditResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AuditResult:
-        """The result again from its JSON form (`savings` and `ok` are derived, not read)."""
+        """The result again from its JSON form (`savings`, `ok` and `why` are derived, not
+        read)."""
         findings = []
         for finding in data["build_scripts"]:
             runs = [RunRecord(**run) for run in finding["runs"]]
@@ -106,6 +109,7 @@ class AuditResult:
         data = asdict(self)
         data["savings"] = self.savings()
         data["ok"] = self.ok
+        data["why"] = explain(self.builds)
         return data
 
 
@@ -177,6 +181,35 @@ def build_rows(result: AuditResult) -> list[list[str]]:
              import_cell(build)]
         )  # fmt: skip
     return rows
+
+
+def compact_rows(result: AuditResult) -> list[list[str]]:
+    """The terminal table's rows: short cells only, so 80 columns keep them whole; cargo's
+    reasons follow as lines of their own (`rebuild_lines`)."""
+    return [
+        [build.frontend, build.configuration, f"{build.cold_s:.1f}", f"{build.warm_s:.1f}",
+         str(len(build.compiled)), str(len(build.pyo3_compiled)), import_cell(build)]
+        for build in result.builds
+    ]  # fmt: skip
+
+
+COMPACT_COLUMNS = ["frontend", "config", "cold s", "warm s", "warm: crates", "of them pyo3",
+                   "import"]  # fmt: skip
+
+
+def rebuild_lines(result: AuditResult) -> list[str]:
+    """Per build, the pyo3 crates its warm build recompiled for a reason of their own, with
+    cargo's reason in full (paths are not cut), and how many followed a dependency."""
+    lines = []
+    for build in result.builds:
+        own = [(name, own_reasons(build, name)) for name in build.pyo3_compiled]
+        first = [f"{name} ({why})" for name, why in own if why != "a dependency changed"]
+        followed = len(own) - len(first)
+        if own:
+            tail = f"{followed} more because a dependency changed" if followed else ""
+            lines.append(f"{build.configuration} | {build.frontend}: "
+                         + "; ".join([*first, tail] if tail else first))  # fmt: skip
+    return lines
 
 
 BUILD_COLUMNS = ["frontend", "configuration", "cold s", "warm s", "crates compiled on warm",

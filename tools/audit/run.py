@@ -28,7 +28,7 @@ from tools.audit.buildscripts import (
     rerun_envs,
     scan_build_script,
 )
-from tools.audit.importcheck import check_import
+from tools.audit.importcheck import check_import, error_line
 from tools.audit.lockfile import (
     PYO3_CRATES,
     Workspace,
@@ -193,6 +193,19 @@ class _Measured:
     warm_started: float
 
 
+def _build(
+    runner: Runner, frontend: Frontend, project: Path, out: Path, setup: BuildSetup, *, label: str
+) -> BuildRun:
+    """One build; a failure's headline is cargo's (or the frontend's) first `error:` line."""
+    try:
+        return build_wheel(runner, frontend, project, out, setup)
+    except CommandFailed as exc:
+        said = error_line(exc.output)
+        if not said:
+            raise
+        raise CommandFailed(f"{label}: the build failed: {said}", output=exc.output) from exc
+
+
 def _build_pair(
     *,
     runner: Runner,
@@ -206,10 +219,10 @@ def _build_pair(
 ) -> _Measured:
     label = f"{configuration} | {frontend}"
     with reporter.progress(f"{label}: cold build"):
-        cold = build_wheel(runner, frontend, project, where / "dist-cold", setup)
+        cold = _build(runner, frontend, project, where / "dist-cold", setup, label=label)
     warm_started = time.time()
     with reporter.progress(f"{label}: warm build in a fresh isolated environment"):
-        warm = build_wheel(runner, frontend, project, where / "dist-warm", setup)
+        warm = _build(runner, frontend, project, where / "dist-warm", setup, label=label)
     with reporter.progress(f"{label}: importing the wheel in a fresh venv"):
         checked = check_import(runner, warm.wheel, python, where / "venv")
     evidence = warm.evidence
@@ -234,6 +247,7 @@ def _build_pair(
         dependencies_installed=checked.dependencies_installed,
         dependencies_detail=checked.dependencies_detail,
         package_imported=checked.package_ok,
+        config_file="PYO3_CONFIG_FILE" in evidence.maturin_env,
     )
     return _Measured(build, setup.target_dir, cold, warm_started)
 
