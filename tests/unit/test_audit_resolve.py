@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import copy
 import json
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ import pytest
 
 from tools.audit import run
 from tools.audit.explain import explain, short_interpreter
-from tools.audit.importcheck import ImportCheck, error_line, extension_modules
+from tools.audit.importcheck import ImportCheck, check_import, error_line, extension_modules
 from tools.audit.lockfile import (
     choose_pyo3_pin,
     git_sources,
@@ -35,7 +38,7 @@ from tools.audit.summary import print_audit
 from tools.errors import CommandFailed, ConfigError
 from tools.pins import load_pins
 from tools.reporter import RecordingReporter, TerminalReporter
-from tools.runner import Runner
+from tools.runner import Completed, Runner
 from tools.verify.frontends import BuildSetup
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -324,3 +327,66 @@ def test_a_failed_build_is_headed_by_its_error_line(monkeypatch: pytest.MonkeyPa
         "stock | uv: the build failed: error[E0425]: cannot find function `parse` in this scope"
     )
     assert raised.value.output == log
+
+
+@dataclass(frozen=True)
+class _ScriptedRunner(Runner):
+    """Answers each command from a script instead of starting it, and records it; a failure
+    raises when the caller checks, as the real runner does."""
+
+    answers: list[tuple[Callable[[list[str]], bool], Completed]] = field(default_factory=list)
+    seen: list[list[str]] = field(default_factory=list)
+
+    def run(self, args: Sequence[str | Path], *, check: bool = True, **_: Any) -> Completed:
+        argv = [str(arg) for arg in args]
+        self.seen.append(argv)
+        answer = next((a for matches, a in self.answers if matches(argv)), None)
+        if answer is None:
+            return Completed(argv, 0, "", "")
+        if check and answer.returncode:
+            raise CommandFailed(f"{argv[0]} failed", output=answer.stderr)
+        return answer
+
+
+def _wheel(tmp_path: Path) -> Path:
+    wheel = tmp_path / "pycrdt-0.14.13-cp312-cp312-linux_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in ("pycrdt/__init__.py", "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
+                     "pycrdt-0.14.13.dist-info/METADATA"):  # fmt: skip
+            archive.writestr(name, "")
+    return wheel
+
+
+def test_dependencies_that_do_not_install_leave_the_module_loaded_and_the_package_untried(
+    tmp_path: Path,
+) -> None:
+    failed = Completed([], 2, "", "  \u00d7 No solution found when resolving dependencies:\n")
+
+    def with_dependencies(argv: list[str]) -> bool:
+        return "install" in argv and "--no-deps" not in argv
+
+    runner = _ScriptedRunner(RecordingReporter(), answers=[(with_dependencies, failed)])
+    checked = check_import(runner, _wheel(tmp_path), Path("python3"), tmp_path / "venv")
+    assert checked.ok
+    assert not checked.dependencies_installed
+    assert checked.dependencies_detail == "\u00d7 No solution found when resolving dependencies:"
+    assert checked.package_ok is None
+    installs = [argv for argv in runner.seen if "install" in argv]
+    assert "--no-deps" not in installs[0]
+    assert installs[1][-3:-1] == ["--no-index", "--no-deps"]
+    loads = [argv for argv in runner.seen if argv[1:2] == ["-c"]]
+    assert [argv[-2:] for argv in loads] == [
+        ["pycrdt._pycrdt", "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so"]
+    ]
+
+
+def test_a_package_that_does_not_import_with_its_dependencies_fails(tmp_path: Path) -> None:
+    failed = Completed([], 1, "", "Traceback:\nModuleNotFoundError: No module named 'anyio'\n")
+    runner = _ScriptedRunner(
+        RecordingReporter(), answers=[(lambda argv: argv[-1] == "import pycrdt", failed)]
+    )
+    checked = check_import(runner, _wheel(tmp_path), Path("python3"), tmp_path / "venv")
+    assert checked.extension_ok
+    assert checked.dependencies_installed
+    assert not checked.ok
+    assert checked.detail == "import pycrdt: ModuleNotFoundError: No module named 'anyio'"
