@@ -35,6 +35,7 @@ from tools.audit.result import (
     render_markdown,
 )
 from tools.audit.summary import print_audit
+from tools.cli import main
 from tools.errors import CommandFailed, ConfigError
 from tools.pins import load_pins
 from tools.reporter import RecordingReporter, TerminalReporter
@@ -390,3 +391,21 @@ def test_a_package_that_does_not_import_with_its_dependencies_fails(tmp_path: Pa
     assert checked.dependencies_installed
     assert not checked.ok
     assert checked.detail == "import pycrdt: ModuleNotFoundError: No module named 'anyio'"
+
+
+def test_a_maturin_requirement_the_series_does_not_meet_is_refused_before_cargo_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["maturin>=2"]\nbuild-backend = "maturin"\n'
+        '[project]\nname = "demo"\nversion = "1.0"\n'
+    )
+    (project / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    (project / "Cargo.lock").write_text(FFI_ONLY_LOCK)
+    reporter = RecordingReporter()
+    code = main(["--cache-dir", str(tmp_path / "cache"), "audit", str(project)], reporter=reporter)
+    assert code == 2
+    assert "the project requires maturin>=2; the maturin series serves" in capsys.readouterr().err
+    assert reporter.commands == []  # not even cargo metadata

@@ -31,6 +31,7 @@ from tools.audit.buildscripts import (
 from tools.audit.importcheck import check_import, error_line
 from tools.audit.lockfile import (
     PYO3_CRATES,
+    BuildRequirements,
     Workspace,
     build_requirements,
     choose_pyo3_pin,
@@ -287,36 +288,44 @@ def _in_wheelhouse(house: Path, requirement: str) -> bool:
     )
 
 
+def _maturin_fits(
+    options: AuditOptions, requirements: BuildRequirements, configurations: Sequence[Configuration]
+) -> bool:
+    """Whether the pinned maturin meets the project's requirement; a series configuration that
+    it does not meet is refused before anything is resolved or built."""
+    fits = requirements.maturin is None or requirements.maturin.specifier.contains(
+        Version(options.maturin.version), prereleases=True
+    )
+    if not fits and "series" in configurations:
+        raise ConfigError(
+            f"the project requires {requirements.maturin}; the maturin series serves "
+            f"{options.maturin.version}",
+            hint="`tools audit --stock-only` measures the project as published",
+        )
+    return fits
+
+
 def _wheelhouses(
     *,
     options: AuditOptions,
     configurations: Sequence[Configuration],
     wheels: dict[Variant, Path],
-    pyproject: str,
+    requirements: BuildRequirements,
+    fits: bool,
     work: Path,
     runner: Runner,
 ) -> dict[Configuration, Path]:
-    requirements = build_requirements(pyproject)
-    fits = requirements.maturin is None or requirements.maturin.specifier.contains(
-        Version(options.maturin.version), prereleases=True
-    )
     houses: dict[Configuration, Path] = {}
     for configuration in configurations:
         house = work / f"wheelhouse-{configuration}"
         extra = list(requirements.others)
         if fits:
             wheelhouse(house, wheels[_VARIANT[configuration]])
-        elif configuration == "stock":
+        else:
             # --stock-only: the maturin the project asks for, as published on PyPI.
             wheelhouse(house, wheels["old"])
             (house / wheels["old"].name).unlink()
             extra.append(str(requirements.maturin))
-        else:
-            raise ConfigError(
-                f"the project requires {requirements.maturin}; the maturin series serves "
-                f"{options.maturin.version}",
-                hint="`tools audit --stock-only` measures the project as published",
-            )
         extra = [r for r in extra if not _in_wheelhouse(house, r)]
         if extra:
             runner.run([options.python, "-m", "pip", "download", "--quiet", "--only-binary",
@@ -346,6 +355,8 @@ def audit(
     reporter.info(f"{source.name} {source.version} locks {crate} {pyo3_locked}")
     configurations: tuple[Configuration, ...] = ("stock",) if options.stock_only else CONFIGURATIONS
     pin = None if options.stock_only else choose_pyo3_pin(locked, options.pyo3_pins)
+    requirements = build_requirements((source.root / "pyproject.toml").read_text())
+    fits = _maturin_fits(options, requirements, configurations)
     git = git_sources(lock_text)
     work = cache.builds / "audit" / "work" / f"{source.name}-{source.version}"
     skipped = [t for t in [own_target_dir(runner, workspace, source.root)] if t is not None]
@@ -386,7 +397,8 @@ def audit(
         options=options,
         configurations=configurations,
         wheels=inputs.maturin_wheels,
-        pyproject=(source.root / "pyproject.toml").read_text(),
+        requirements=requirements,
+        fits=fits,
         work=work,
         runner=runner,
     )
