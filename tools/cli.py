@@ -486,6 +486,12 @@ def _run_audit(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
             f"{len(result.problems)} problem(s); first: {result.problems[0]}",
             hint="the JSON result (--json) holds cargo's evidence",
         )
+    if result.unchecked:
+        raise CommandFailed(
+            f"the audit is incomplete: {result.unchecked[0]}",
+            hint="nothing failed with the series; give the venv access to the registry "
+            "to import the package too",
+        )
     return 0
 
 

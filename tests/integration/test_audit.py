@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,6 @@ import pytest
 from tools.cli import main
 from tools.reporter import RecordingReporter
 from tools.verify.artifacts import BUILDTIME_MESSAGE
-
-pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 ORMSGPACK_SHA256 = "803143ae0ab68e55baa14967595332e5c372b7f27f1ddf1b5b115329b17ccc41"
 
@@ -103,6 +102,8 @@ def _build(data: dict[str, Any], configuration: str, frontend: str) -> dict[str,
     return build
 
 
+@pytest.mark.network
+@pytest.mark.slow
 def test_audit_of_a_project_whose_build_script_needs_the_build_environment(tmp_path: Path) -> None:
     project = tmp_path / "audit-demo"
     for name, text in FILES.items():
@@ -138,11 +139,14 @@ def test_audit_of_a_project_whose_build_script_needs_the_build_environment(tmp_p
     assert "| uv | series |" in markdown
     assert "did not rerun on a warm build with the series" in markdown
     ((title, _columns, rows), *_rest) = reporter.tables
-    assert title.startswith("audit-demo 0.1.0 (pyo3 0.30.1)")
+    assert title.startswith("audit-demo 0.1.0: cold and warm builds")
+    assert "info: audit-demo 0.1.0 (pyo3 0.30.1): two builds" in reporter.text()
     assert [row[:2] for row in rows] == [["uv", "stock"], ["uv", "series"]]
     assert BUILDTIME_MESSAGE  # the package the build script imports comes from the wheelhouse
 
 
+@pytest.mark.network
+@pytest.mark.slow
 def test_audit_of_a_real_sdist_from_pypi(tmp_path: Path) -> None:
     code, data, reporter, _out = _audit("pypi:ormsgpack==1.13.1", "--frontend", "uv",
                                         str(tmp_path))  # fmt: skip
@@ -158,3 +162,67 @@ def test_audit_of_a_real_sdist_from_pypi(tmp_path: Path) -> None:
     assert finding["package"] == "ormsgpack"
     assert finding["uses"] == ["reads pyo3's interpreter config (get())"]
     assert finding["flag"] == ""
+
+
+GIT_DEPENDENCY = {
+    "pyproject.toml": FILES["pyproject.toml"].replace("audit-demo", "gitdep-demo"),
+    "Cargo.toml": """\
+[package]
+name = "gitdep-demo"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+unreachable = { git = "https://github.invalid/x/y" }
+""",
+    "Cargo.lock": """\
+version = 4
+
+[[package]]
+name = "gitdep-demo"
+version = "0.1.0"
+dependencies = [
+ "unreachable",
+]
+
+[[package]]
+name = "unreachable"
+version = "0.1.0"
+source = "git+https://github.invalid/x/y#0123456789abcdef0123456789abcdef01234567"
+""",
+    "src/lib.rs": "",
+}
+
+
+def test_an_unfetchable_git_dependency_is_refused_in_seconds_before_any_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "gitdep-demo"
+    for name, text in GIT_DEPENDENCY.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    cache = tmp_path / "empty-cache"
+    reporter = RecordingReporter()
+
+    started = time.monotonic()
+    code = main(["--cache-dir", str(cache), "audit", str(project), "--stock-only",
+                 "--frontend", "uv"], reporter=reporter)  # fmt: skip
+    seconds = time.monotonic() - started
+
+    assert code == 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == (
+        "error: the project's git dependencies cannot be fetched: "
+        "unreachable (https://github.invalid/x/y)"
+    )
+    assert err[1].startswith("  hint: cargo said: error: failed to get `unreachable`")
+    assert len(err) == 2
+    assert seconds < 30
+    # cargo resolved the copy and stopped there: maturin was neither prepared nor run.
+    assert [c[:2] for c in reporter.commands] == [["cargo", "metadata"]] * 2
+    assert not any("maturin" in line for line in reporter.lines), reporter.text()
+    assert not (cache / "builds" / "wheels").exists()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tools.audit.importcheck import top_level_module
 from tools.audit.lockfile import build_requirements, choose_pyo3_pin, locked_versions
 from tools.audit.patching import add_crates_io_patch
 from tools.audit.real import REAL_PROJECTS, describe_defaults, real_plan
-from tools.audit.run import top_level_module
 from tools.audit.source import parse_pypi_spec, pick_sdist
 from tools.cli import main
 from tools.errors import ConfigError

@@ -69,28 +69,58 @@ def locked_versions(lock_text: str, names: Sequence[str] = PYO3_CRATES) -> dict[
 
 
 def locked_pyo3(locked: Mapping[str, list[str]]) -> str:
-    """The one pyo3 version a `Cargo.lock` holds."""
-    versions = sorted(set(locked.get("pyo3", [])))
-    if not versions:
-        raise ConfigError(
-            "the project's Cargo.lock has no pyo3 package",
-            hint="tools audit measures pyo3 projects",
-        )
+    """The one pyo3 version a `Cargo.lock` holds: pyo3's, or pyo3-ffi's for a project that uses
+    pyo3-ffi without pyo3 (orjson does)."""
+    crate = pyo3_crate(locked)
+    versions = sorted(set(locked[crate]))
     if len(versions) > 1:
-        raise ConfigError(f"the project's Cargo.lock holds several pyo3 versions: {versions}")
+        raise ConfigError(f"the project's Cargo.lock holds several {crate} versions: {versions}")
     return versions[0]
 
 
+def pyo3_crate(locked: Mapping[str, list[str]]) -> str:
+    """The crate whose version decides the pin: pyo3, or pyo3-ffi when pyo3 is not locked."""
+    for crate in ("pyo3", "pyo3-ffi"):
+        if locked.get(crate):
+            return crate
+    raise ConfigError(
+        "the project's Cargo.lock has no pyo3 package and no pyo3-ffi package",
+        hint="tools audit measures projects built on pyo3 or pyo3-ffi",
+    )
+
+
+def patched_crates(locked: Mapping[str, list[str]]) -> list[str]:
+    """The pyo3 crates `[patch.crates-io]` replaces: pyo3-ffi and pyo3-build-config always
+    (the series changes both), the others only when the lock holds them."""
+    wanted = {"pyo3-ffi", "pyo3-build-config"} | {c for c in PYO3_CRATES if c in locked}
+    return [crate for crate in PYO3_CRATES if crate in wanted]
+
+
+def git_sources(lock_text: str) -> list[tuple[str, str]]:
+    """(package, repository URL) of every git dependency a `Cargo.lock` holds."""
+    try:
+        data = tomllib.loads(lock_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Cargo.lock is not valid TOML: {exc}") from exc
+    found = []
+    for package in data.get("package", []):
+        source = package.get("source")
+        if isinstance(source, str) and source.startswith("git+"):
+            url = source.removeprefix("git+").split("#", 1)[0].split("?", 1)[0]
+            found.append((str(package.get("name")), url))
+    return found
+
+
 def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin:
-    """The pin whose series serves the project's pyo3; a project is served only when it locks
-    exactly the pinned version, so stock and series build the same pyo3 code."""
+    """The pin whose series serves the project's pyo3 (or pyo3-ffi); a project is served only
+    when it locks exactly the pinned version, so stock and series build the same pyo3 code."""
     version = locked_pyo3(locked)
     served = ", ".join(pin.version for pin in pins) or "none"
     for pin in pins:
         if pin.version == version:
             return pin
     raise ConfigError(
-        f"the project locks pyo3 {version}; the series serves pyo3 {served}",
+        f"the project locks {pyo3_crate(locked)} {version}; the series serves pyo3 {served}",
         hint="`tools port` carries the series to another pyo3 version; "
         "`tools audit --stock-only` measures the project without the series",
     )

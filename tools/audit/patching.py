@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from tools.errors import ConfigError
@@ -20,7 +20,7 @@ _CRATE_DIRS = {
     "pyo3-macros": "pyo3-macros",
     "pyo3-macros-backend": "pyo3-macros-backend",
 }
-_COPY_IGNORED = shutil.ignore_patterns("target", ".git", ".venv", "__pycache__")
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
 def patch_lines(tree: Path, crates: Sequence[str]) -> list[str]:
@@ -57,8 +57,22 @@ def add_crates_io_patch(manifest: str, tree: Path, crates: Sequence[str]) -> str
     return "\n".join(lines) + "\n"
 
 
-def copy_project(source: Path, dest: Path) -> Path:
-    """A fresh copy of the project without build outputs or version control."""
+def copy_ignore(skipped: Collection[Path]) -> Callable[[str, list[str]], set[str]]:
+    """What `copy_project` leaves out of each directory: version control folders at any depth,
+    and the exact folders in `skipped` (the project's own cargo target dir). A folder that
+    merely is named `target` (orjson vendors `cc-1.6.0/src/target/`) is copied."""
+    exact = {path.resolve() for path in skipped}
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory).resolve()
+        return {name for name in names if name in _VCS_DIRS or here / name in exact}
+
+    return ignore
+
+
+def copy_project(source: Path, dest: Path, skipped: Collection[Path] = ()) -> Path:
+    """A fresh copy of the project without version control and without the folders in
+    `skipped` (its cargo target dir)."""
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(source, dest, ignore=_COPY_IGNORED, symlinks=True)
+    shutil.copytree(source, dest, ignore=copy_ignore(skipped), symlinks=True)
     return dest

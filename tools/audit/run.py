@@ -5,12 +5,9 @@ would), with cargo's own account of what the second build compiled and why."""
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import re
 import shutil
 import time
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +28,21 @@ from tools.audit.buildscripts import (
     rerun_envs,
     scan_build_script,
 )
+from tools.audit.importcheck import check_import, error_line
 from tools.audit.lockfile import (
     PYO3_CRATES,
+    BuildRequirements,
     Workspace,
     build_requirements,
     choose_pyo3_pin,
     find_workspace,
+    git_sources,
     locked_versions,
+    patched_crates,
+    pyo3_crate,
 )
 from tools.audit.patching import add_crates_io_patch, copy_project
+from tools.audit.resolve import own_target_dir, resolve
 from tools.audit.result import (
     CONFIGURATIONS,
     AuditBuild,
@@ -47,6 +50,7 @@ from tools.audit.result import (
     AuditResult,
     Configuration,
     judge_audit,
+    judge_unchecked,
 )
 from tools.audit.source import ProjectSource, resolve_source
 from tools.cache import Cache
@@ -56,7 +60,6 @@ from tools.pins import Pin
 from tools.reporter import Reporter
 from tools.runner import Runner
 from tools.verify.artifacts import Variant, maturin_wheels, series_hash, source_trees, wheelhouse
-from tools.verify.context import import_wheel
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel
 
 _VARIANT: dict[Configuration, Variant] = {"stock": "old", "series": "new"}
@@ -80,49 +83,27 @@ class AuditInputs:
     patched_pyo3: dict[str, Path]  # pyo3 version -> tree with the series
 
 
-def top_level_module(names: Sequence[str]) -> str:
-    """The importable top-level name in a wheel's file list."""
-    for name in sorted(names, key=lambda n: (n.count("/"), n)):
-        first = name.split("/", 1)[0]
-        if first.endswith((".dist-info", ".data")):
-            continue
-        if "/" in name:
-            return first
-        if name.endswith((".so", ".pyd", ".py")):
-            return first.split(".", 1)[0]
-    raise ConfigError(f"the wheel holds no importable module: {', '.join(names[:5])}")
-
-
-def _cargo_metadata(runner: Runner, workspace: Workspace) -> dict[str, Any]:
-    """Resolves the workspace (updating the copy's Cargo.lock for a patch) and returns cargo's
-    description of every package, with the sources downloaded to the registry."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET", "CARGO_LOG"))}
-    result = runner.run(
-        ["cargo", "metadata", "--format-version", "1", "--manifest-path", workspace.manifest],
-        cwd=workspace.root,
-        env=env,
-    )
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
-
 def _prepare_copy(
     *,
     source: ProjectSource,
     workspace: Workspace,
     dest: Path,
+    skipped: Sequence[Path],
     patched: Path | None,
     crates: Sequence[str],
+    git: Sequence[tuple[str, str]],
     runner: Runner,
 ) -> tuple[Path, dict[str, Any]]:
-    project = copy_project(source.root, dest)
+    """A copy of the project (with the series' crates patched in when `patched` is given),
+    resolved by cargo with every source downloaded: the stock copy on its lock as it is."""
+    project = copy_project(source.root, dest, skipped)
     copy = Workspace(
         project / workspace.root.relative_to(source.root),
         project / workspace.lock.relative_to(source.root),
     )
     if patched is not None:
         copy.manifest.write_text(add_crates_io_patch(copy.manifest.read_text(), patched, crates))
-    metadata = _cargo_metadata(runner, copy)
+    metadata = resolve(runner, copy, locked=patched is None, git=git)
     if patched is not None:
         unused = [p["name"] for p in metadata["packages"] if p["name"] in crates and p["source"]]
         if unused:
@@ -213,6 +194,19 @@ class _Measured:
     warm_started: float
 
 
+def _build(
+    runner: Runner, frontend: Frontend, project: Path, out: Path, setup: BuildSetup, *, label: str
+) -> BuildRun:
+    """One build; a failure's headline is cargo's (or the frontend's) first `error:` line."""
+    try:
+        return build_wheel(runner, frontend, project, out, setup)
+    except CommandFailed as exc:
+        said = error_line(exc.output)
+        if not said:
+            raise
+        raise CommandFailed(f"{label}: the build failed: {said}", output=exc.output) from exc
+
+
 def _build_pair(
     *,
     runner: Runner,
@@ -226,13 +220,12 @@ def _build_pair(
 ) -> _Measured:
     label = f"{configuration} | {frontend}"
     with reporter.progress(f"{label}: cold build"):
-        cold = build_wheel(runner, frontend, project, where / "dist-cold", setup)
+        cold = _build(runner, frontend, project, where / "dist-cold", setup, label=label)
     warm_started = time.time()
     with reporter.progress(f"{label}: warm build in a fresh isolated environment"):
-        warm = build_wheel(runner, frontend, project, where / "dist-warm", setup)
-    with zipfile.ZipFile(warm.wheel) as archive:
-        module = top_level_module(archive.namelist())
-    import_ok, detail = import_wheel(runner, warm.wheel, f"import {module}", python, where / "venv")
+        warm = _build(runner, frontend, project, where / "dist-warm", setup, label=label)
+    with reporter.progress(f"{label}: importing the wheel in a fresh venv"):
+        checked = check_import(runner, warm.wheel, python, where / "venv")
     evidence = warm.evidence
     rerun = [name for name, reasons in evidence.reasons.items()
              if any(r.startswith("build script:") for r in reasons)]  # fmt: skip
@@ -248,9 +241,14 @@ def _build_pair(
         python_cold=cold.evidence.maturin_env.get("PYO3_PYTHON", ""),
         python_warm=evidence.maturin_env.get("PYO3_PYTHON", ""),
         base_python_exported="PYO3_BASE_PYTHON" in evidence.maturin_env,
-        import_ok=import_ok,
-        import_detail=detail,
+        import_ok=checked.ok,
+        import_detail=checked.detail,
         wheel=warm.wheel.name,
+        extension_module=checked.extension,
+        dependencies_installed=checked.dependencies_installed,
+        dependencies_detail=checked.dependencies_detail,
+        package_imported=checked.package_ok,
+        config_file="PYO3_CONFIG_FILE" in evidence.maturin_env,
     )
     return _Measured(build, setup.target_dir, cold, warm_started)
 
@@ -290,36 +288,44 @@ def _in_wheelhouse(house: Path, requirement: str) -> bool:
     )
 
 
+def _maturin_fits(
+    options: AuditOptions, requirements: BuildRequirements, configurations: Sequence[Configuration]
+) -> bool:
+    """Whether the pinned maturin meets the project's requirement; a series configuration that
+    it does not meet is refused before anything is resolved or built."""
+    fits = requirements.maturin is None or requirements.maturin.specifier.contains(
+        Version(options.maturin.version), prereleases=True
+    )
+    if not fits and "series" in configurations:
+        raise ConfigError(
+            f"the project requires {requirements.maturin}; the maturin series serves "
+            f"{options.maturin.version}",
+            hint="`tools audit --stock-only` measures the project as published",
+        )
+    return fits
+
+
 def _wheelhouses(
     *,
     options: AuditOptions,
     configurations: Sequence[Configuration],
     wheels: dict[Variant, Path],
-    pyproject: str,
+    requirements: BuildRequirements,
+    fits: bool,
     work: Path,
     runner: Runner,
 ) -> dict[Configuration, Path]:
-    requirements = build_requirements(pyproject)
-    fits = requirements.maturin is None or requirements.maturin.specifier.contains(
-        Version(options.maturin.version), prereleases=True
-    )
     houses: dict[Configuration, Path] = {}
     for configuration in configurations:
         house = work / f"wheelhouse-{configuration}"
         extra = list(requirements.others)
         if fits:
             wheelhouse(house, wheels[_VARIANT[configuration]])
-        elif configuration == "stock":
+        else:
             # --stock-only: the maturin the project asks for, as published on PyPI.
             wheelhouse(house, wheels["old"])
             (house / wheels["old"].name).unlink()
             extra.append(str(requirements.maturin))
-        else:
-            raise ConfigError(
-                f"the project requires {requirements.maturin}; the maturin series serves "
-                f"{options.maturin.version}",
-                hint="`tools audit --stock-only` measures the project as published",
-            )
         extra = [r for r in extra if not _in_wheelhouse(house, r)]
         if extra:
             runner.run([options.python, "-m", "pip", "download", "--quiet", "--only-binary",
@@ -334,6 +340,8 @@ def audit(
     reporter: Reporter,
     inputs: AuditInputs | None = None,
 ) -> AuditResult:
+    """Reads the lock and resolves the project with cargo first (seconds; a dependency that
+    cannot be fetched stops here), then prepares maturin and builds."""
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = time.monotonic()
     runner = Runner(reporter)
@@ -342,46 +350,58 @@ def audit(
     workspace = find_workspace(source.root)
     lock_text = workspace.lock.read_text()
     locked = locked_versions(lock_text)
-    pyo3_locked = ", ".join(sorted(set(locked.get("pyo3", [])))) or "none"
-    reporter.info(f"{source.name} {source.version} locks pyo3 {pyo3_locked}")
+    crate = pyo3_crate(locked) if locked.get("pyo3-ffi") or locked.get("pyo3") else "pyo3"
+    pyo3_locked = ", ".join(sorted(set(locked.get(crate, [])))) or "none"
+    reporter.info(f"{source.name} {source.version} locks {crate} {pyo3_locked}")
     configurations: tuple[Configuration, ...] = ("stock",) if options.stock_only else CONFIGURATIONS
     pin = None if options.stock_only else choose_pyo3_pin(locked, options.pyo3_pins)
-
-    git = Git(runner)
-    if inputs is None:
-        reporter.step("preparing maturin (and pyo3) without and with the series")
-        trees = source_trees(options.maturin, cache, git, reporter)
-        wheels = maturin_wheels(options.maturin, trees, cache, runner, reporter)
-        trees_by_version = {}
-        if pin is not None:
-            trees_by_version[pin.version] = source_trees(pin, cache, git, reporter).new
-        inputs = AuditInputs(maturin_wheels=wheels, patched_pyo3=trees_by_version)
+    requirements = build_requirements((source.root / "pyproject.toml").read_text())
+    fits = _maturin_fits(options, requirements, configurations)
+    git = git_sources(lock_text)
     work = cache.builds / "audit" / "work" / f"{source.name}-{source.version}"
-    houses = _wheelhouses(
-        options=options,
-        configurations=configurations,
-        wheels=inputs.maturin_wheels,
-        pyproject=(source.root / "pyproject.toml").read_text(),
-        work=work,
-        runner=runner,
-    )
+    skipped = [t for t in [own_target_dir(runner, workspace, source.root)] if t is not None]
 
     copies: dict[Configuration, Path] = {}
     metadata: dict[str, Any] = {}
+    git_ops = Git(runner)
     for configuration in configurations:
-        patched = (
-            None if pin is None or configuration == "stock" else inputs.patched_pyo3[pin.version]
-        )
+        patched = None
+        if pin is not None and configuration == "series":
+            patched = (
+                inputs.patched_pyo3[pin.version]
+                if inputs is not None
+                else source_trees(pin, cache, git_ops, reporter).new
+            )
         with reporter.progress(f"{configuration}: copying the project and resolving its crates"):
             copies[configuration], data = _prepare_copy(
                 source=source,
                 workspace=workspace,
                 dest=work / configuration / "project",
+                skipped=skipped,
                 patched=patched,
-                crates=[c for c in PYO3_CRATES if c in locked],
+                crates=patched_crates(locked),
+                git=git,
                 runner=runner,
             )
         metadata = metadata or data
+    reporter.step(f"resolved {len(metadata['packages'])} packages; every source is fetched")
+
+    if inputs is None:
+        reporter.step("preparing maturin without and with the series")
+        trees = source_trees(options.maturin, cache, git_ops, reporter)
+        inputs = AuditInputs(
+            maturin_wheels=maturin_wheels(options.maturin, trees, cache, runner, reporter),
+            patched_pyo3={},
+        )
+    houses = _wheelhouses(
+        options=options,
+        configurations=configurations,
+        wheels=inputs.maturin_wheels,
+        requirements=requirements,
+        fits=fits,
+        work=work,
+        runner=runner,
+    )
 
     measured: list[_Measured] = []
     total = len(options.frontends) * len(configurations)
@@ -414,6 +434,7 @@ def audit(
             sha256=source.sha256,
             pyo3=pyo3_locked,
             packages=lock_text.count("[[package]]"),
+            pyo3_crate=crate,
         ),
         series={}
         if pin is None
@@ -428,6 +449,7 @@ def audit(
         seconds=round(time.monotonic() - start, 1),
     )
     result.problems = judge_audit(result)
+    result.unchecked = judge_unchecked(result)
     return result
 
 

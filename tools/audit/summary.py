@@ -1,19 +1,26 @@
-"""The tables `tools audit` prints at the end."""
+"""What `tools audit` prints at the end: tables of short cells (readable at 80 columns in a CI
+log) and, below them, the long texts as lines of their own."""
 
 from __future__ import annotations
 
-from tools.audit.result import BUILD_COLUMNS, AuditResult, build_rows
+from tools.audit.explain import ISSUE, explain, short_interpreter
+from tools.audit.result import COMPACT_COLUMNS, AuditResult, compact_rows, rebuild_lines
 from tools.reporter import Reporter
 
 
 def print_audit(result: AuditResult, reporter: Reporter) -> None:
     project = result.project
-    reporter.table(
-        f"{project.name} {project.version} (pyo3 {project.pyo3}): two builds per frontend, "
-        "the second in a fresh isolated environment",
-        BUILD_COLUMNS,
-        build_rows(result),
+    reporter.info(
+        f"{project.name} {project.version} ({project.pyo3_crate} {project.pyo3}): two builds per "
+        "frontend against one target dir, the second in a fresh isolated environment"
     )
+    reporter.table(
+        f"{project.name} {project.version}: cold and warm builds",
+        COMPACT_COLUMNS,
+        compact_rows(result),
+    )
+    for line in rebuild_lines(result):
+        reporter.info(f"pyo3 recompiled on the warm build: {line}")
     savings = result.savings()
     if savings:
         reporter.table(
@@ -24,15 +31,30 @@ def print_audit(result: AuditResult, reporter: Reporter) -> None:
              if (stock := result.build("stock", frontend)) and
              (series := result.build("series", frontend))],
         )  # fmt: skip
-    if result.build_scripts:
-        reporter.table(
-            "Build scripts that deal with Python",
-            ["crate", "what", "interpreter", "reran on warm build (PYO3_PYTHON it last ran under)",
-             "needs build_env_interpreter()"],
-            [[f"{f.package} {f.version}", "; ".join(f.uses), f.interpreter,
-              "; ".join(f"{r.configuration}/{r.frontend}: {'yes' if r.reran else 'no'} "
-                        f"({r.python or 'unset'})" for r in f.runs),
-              f.flag or "no"] for f in result.build_scripts],
-        )  # fmt: skip
-    else:
+    for line in explain(result.builds):
+        reporter.info(f"why: {line}")
+    reporter.info(f"the rebuild is pyo3#6113: {ISSUE}")
+    if not result.build_scripts:
         reporter.info("no build script outside pyo3 runs Python or reads pyo3's interpreter")
+    for finding in result.build_scripts:
+        reporter.info(
+            f"build script of {finding.package} {finding.version}: {'; '.join(finding.uses)}; "
+            f"interpreter: {finding.interpreter}; needs build_env_interpreter(): "
+            f"{finding.flag or 'no'}"
+        )
+        for run in finding.runs:
+            python = _short(run.python) if run.python else "unset"
+            reporter.info(
+                f"  {run.configuration} | {run.frontend}: "
+                f"{'reran' if run.reran else 'did not rerun'} on the warm build "
+                f"(last under PYO3_PYTHON {python})"
+            )
+    for problem in result.problems:
+        reporter.warn(f"problem: {problem}")
+    for item in result.unchecked:
+        reporter.warn(f"not checked: {item}")
+
+
+def _short(path: str) -> str:
+    short, environment = short_interpreter(path)
+    return f"{short} ({environment})" if environment else short
