@@ -37,8 +37,8 @@ def _pr_checkout(tmp_path: Path, upstream: FakeUpstream) -> list[str]:
     pins = upstream.write_pins(maturin=True)
     report = tmp_path / "report.json"
     report.write_text(json.dumps(make_report(pins)))
-    return ["pr", "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
-            "--checkout", "/proc/1/x"]  # fmt: skip
+    out = str(tmp_path / "pr")
+    return ["pr", "pyo3", "--report", str(report), "--out", out, "--checkout", "/proc/1/x"]
 
 
 # (argv, exit code, text the error line holds)
