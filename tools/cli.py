@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from tools import __version__
@@ -35,6 +35,7 @@ from tools.errors import (
     ToolError,
     VerificationFailed,
     printable,
+    quoted,
 )
 from tools.gitops import Git
 from tools.gitvalues import check_branch, check_tag, check_url
@@ -81,6 +82,14 @@ DEFAULT_VERIFY_MARKDOWN = Path("out") / "verify.md"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog}: {message}")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse quotes the whole value; a long one is shortened like every quoted value
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(repr(choice) for choice in action.choices)
+            raise argparse.ArgumentError(
+                action, f"invalid choice: {quoted(value)} (choose from {choices})"
+            )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -242,13 +251,13 @@ def _registry_url(value: str) -> str:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - parsing the port is what checks it
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{printable(value)!r} is not a URL: {exc}") from exc
+        raise argparse.ArgumentTypeError(f"{quoted(value)} is not a URL: {exc}") from exc
     if parts.scheme not in REGISTRY_SCHEMES:
         raise argparse.ArgumentTypeError(
-            f"{printable(value)!r} is not an https://, http:// or file:// URL"
+            f"{quoted(value)} is not an https://, http:// or file:// URL"
         )
     if (parts.scheme != "file" and not parts.hostname) or any(c.isspace() for c in value):
-        raise argparse.ArgumentTypeError(f"{printable(value)!r} is not a URL with a host")
+        raise argparse.ArgumentTypeError(f"{quoted(value)} is not a URL with a host")
     return value
 
 
@@ -359,9 +368,7 @@ def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
         items = [item.strip() for item in value.split(",") if item.strip()]
         unknown = [item for item in items if item not in choices]
         if unknown or not items:
-            raise argparse.ArgumentTypeError(
-                f"{printable(value)!r}: choose from {', '.join(choices)}"
-            )
+            raise argparse.ArgumentTypeError(f"{quoted(value)}: choose from {', '.join(choices)}")
         return items
 
     return parse

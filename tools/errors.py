@@ -88,6 +88,11 @@ def printable(value: object, limit: int = VALUE_LIMIT) -> str:
     return f"{escaped[:limit]}… ({len(text)} characters)"
 
 
+def quoted(value: object, limit: int = VALUE_LIMIT) -> str:
+    """`value` in single quotes, made printable and bounded: how messages quote what they got."""
+    return f"'{printable(value, limit)}'"
+
+
 _OS_HINTS = {
     errno.ENOENT: "a folder on the way does not exist, or the file system (such as /proc) does "
     "not allow new files there",
