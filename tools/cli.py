@@ -1,9 +1,10 @@
 """Command line: parses arguments, dispatches to one module per command, maps errors to exits.
 
-Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files,
-arguments, checksum or commit mismatch); 3 the series does not apply; 4 the destination holds
-work that applying could lose; 5 an external program or a download failed; 130 interrupted
-(Ctrl-C), 143 terminated (SIGTERM), with scratch folders removed.
+Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files, arguments,
+checksum or commit mismatch, a report value outside its known set) or a path the file system
+refuses; 3 the series does not apply; 4 the destination holds work that applying could lose; 5 an
+external program or a download failed; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), with
+scratch folders removed.
 """
 
 from __future__ import annotations
