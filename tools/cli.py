@@ -693,16 +693,14 @@ _CACHE_READERS = ("pins", "proposal", "outdated")
 
 
 def _cache(args: argparse.Namespace) -> Cache:
-    if args.cache_dir:
-        _check_location("--cache-dir", args.cache_dir)
     cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
+    if args.command not in _CACHE_READERS:
+        _check_location("--cache-dir" if args.cache_dir else "cache directory", cache.root)
     if cache.root.exists() and not cache.root.is_dir():
         raise ConfigError(
             f"cache directory {printable(cache.root)} exists and is not a directory",
             hint="pass another --cache-dir",
         )
-    if args.command not in _CACHE_READERS:
-        _check_location("--cache-dir" if args.cache_dir else "cache directory", cache.root)
     return cache
 
 
