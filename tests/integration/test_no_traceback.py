@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.integration.test_pr_local import make_report
 from tests.upstream_fixture import FakeUpstream
 
 Argv = Callable[[Path, FakeUpstream], list[str]]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LINUX_PROC = sys.platform.startswith("linux") and Path("/proc/1").is_dir()
 
 
@@ -98,3 +100,21 @@ def test_refused_in_one_line(
     result = run_tools(*argv(tmp_path, upstream))
     assert result.code == code, result.stderr
     assert text in one_error(result.stderr)
+
+
+@pytest.mark.parametrize("case", ["dest under a file", "100 KB dest", "empty pypi URL"])
+def test_the_installed_command_prints_no_traceback(
+    tmp_path: Path, upstream: FakeUpstream, case: str
+) -> None:
+    """The same through a real process: what a user's terminal shows."""
+    argv, code, text = CASES[case]
+    cache = str(tmp_path / "cache")
+    pins = str(upstream.pins_path)
+    command = [sys.executable, "-m", "tools", "--pins", pins, "--cache-dir", cache]
+    command += argv(tmp_path, upstream)
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, env=env, cwd=REPO_ROOT
+    )
+    assert done.returncode == code, done.stderr
+    assert text in one_error(done.stderr)
