@@ -1,20 +1,23 @@
 """Command line: parses arguments, dispatches to one module per command, maps errors to exits.
 
-Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files,
-arguments, checksum or commit mismatch); 3 the series does not apply; 4 the destination holds
-work that applying could lose; 5 an external program or a download failed; 130 interrupted
-(Ctrl-C), 143 terminated (SIGTERM), with scratch folders removed.
+Exit codes: 0 success; 1 a verification or check failed; 2 bad input (pins, patch files, arguments,
+checksum or commit mismatch, a report value outside its known set) or a path the file system
+refuses; 3 the series does not apply; 4 the destination holds work that applying could lose; 5 an
+external program or a download failed; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), with
+scratch folders removed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from tools import __version__
 from tools.apply import ApplyOptions, apply_series
@@ -29,8 +32,11 @@ from tools.errors import (
     ApplyFailed,
     CommandFailed,
     ConfigError,
+    FileSystemError,
     ToolError,
     VerificationFailed,
+    printable,
+    quoted,
 )
 from tools.gitops import Git
 from tools.gitvalues import check_branch, check_tag, check_url
@@ -77,6 +83,14 @@ DEFAULT_VERIFY_MARKDOWN = Path("out") / "verify.md"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog}: {message}")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse quotes the whole value; a long one is shortened like every quoted value
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(repr(choice) for choice in action.choices)
+            raise argparse.ArgumentError(
+                action, f"invalid choice: {quoted(value)} (choose from {choices})"
+            )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,8 +237,29 @@ def _add_port_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _registry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--crate-index", default=CRATE_INDEX, help="sparse crate index URL")
-    parser.add_argument("--pypi", default=PYPI_JSON, help="PyPI JSON API URL")
+    parser.add_argument(
+        "--crate-index", type=_registry_url, default=CRATE_INDEX, help="sparse crate index URL"
+    )
+    parser.add_argument("--pypi", type=_registry_url, default=PYPI_JSON, help="PyPI JSON API URL")
+
+
+REGISTRY_SCHEMES = ("https", "http", "file")
+
+
+def _registry_url(value: str) -> str:
+    """A registry mirror's URL: https, http (with a host) or file, checked while parsing."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parsing the port is what checks it
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{quoted(value)} is not a URL: {exc}") from exc
+    if parts.scheme not in REGISTRY_SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"{quoted(value)} is not an https://, http:// or file:// URL"
+        )
+    if (parts.scheme != "file" and not parts.hostname) or any(c.isspace() for c in value):
+        raise argparse.ArgumentTypeError(f"{quoted(value)} is not a URL with a host")
+    return value
 
 
 def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -334,14 +369,46 @@ def _csv(choices: Sequence[str]) -> Callable[[str], list[str]]:
         items = [item.strip() for item in value.split(",") if item.strip()]
         unknown = [item for item in items if item not in choices]
         if unknown or not items:
-            raise argparse.ArgumentTypeError(f"{value!r}: choose from {', '.join(choices)}")
+            raise argparse.ArgumentTypeError(f"{quoted(value)}: choose from {', '.join(choices)}")
         return items
 
     return parse
 
 
+# The longest file name (bytes) of the common file systems, and of a whole path on Linux.
+NAME_MAX = 255
+PATH_MAX = 4096
+
+
+def _check_location(option: str, path: Path, *, folder: bool = False) -> None:
+    """A path the command creates or writes under, refused (exit 2) before any work when the
+    file system cannot hold it: a name too long, a file on the way, or a folder that is not
+    writable. With `folder`, an existing path must be a folder too."""
+    shown = f"{option} {printable(path)}"
+    hint = f"pass another {option}" if option.startswith("--") else "pass --cache-dir"
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    if longest > NAME_MAX:
+        raise ConfigError(
+            f"{shown}: a name in the path is {longest} bytes long; file systems allow {NAME_MAX}",
+            hint="use a shorter path",
+        )
+    absolute = path.absolute()
+    if len(os.fsencode(absolute)) > PATH_MAX:
+        raise ConfigError(f"{shown}: the path is longer than {PATH_MAX} bytes", hint=hint)
+    existing = next(p for p in (absolute, *absolute.parents) if os.path.lexists(p))
+    if existing == absolute and not existing.is_dir():
+        if folder:
+            raise ConfigError(f"{shown} exists and is not a folder", hint=hint)
+        return
+    if not existing.is_dir():
+        raise ConfigError(f"{shown}: {printable(existing)} is a file, not a folder", hint=hint)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{shown}: the folder {printable(existing)} is not writable", hint=hint)
+
+
 def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
     _check_git_values(args)
+    _check_location("--dest", args.dest)
     pin = pins.select(args.project, args.pin_version)
     options = ApplyOptions(pin=pin, source=args.source, dest=args.dest, git_url=args.git_url,
                            branch=args.branch)  # fmt: skip
@@ -568,6 +635,7 @@ def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int
         check_tag(args.to, source="--to")
     git = Git(Runner(reporter))
     work = args.work or cache.root / "port"
+    _check_location("--work", work, folder=True)
     try:
         if args.abort:
             reporter.step(f"removed the stopped port in {abort_port(work)}")
@@ -626,11 +694,17 @@ def _run_proposal(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> i
     return 0
 
 
+# The commands that never write into the cache, which need not be writable for them.
+_CACHE_READERS = ("pins", "proposal", "outdated")
+
+
 def _cache(args: argparse.Namespace) -> Cache:
     cache = Cache(args.cache_dir.resolve()) if args.cache_dir else Cache.default()
+    if args.command not in _CACHE_READERS:
+        _check_location("--cache-dir" if args.cache_dir else "cache directory", cache.root)
     if cache.root.exists() and not cache.root.is_dir():
         raise ConfigError(
-            f"cache directory {cache.root} exists and is not a directory",
+            f"cache directory {printable(cache.root)} exists and is not a directory",
             hint="pass another --cache-dir",
         )
     return cache
@@ -670,13 +744,17 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
     except ToolError as exc:
         if debug:
             raise
-        if isinstance(exc, CommandFailed) and exc.output:
-            print_error(
-                str(exc), "its output ended with:\n" + "\n".join(exc.output.splitlines()[-25:])
-            )
-        else:
-            print_error(str(exc), exc.hint)
+        output = exc.output.splitlines()[-25:] if isinstance(exc, CommandFailed) else []
+        print_error(str(exc), exc.hint, output)
         return exc.exit_code
+    except OSError as exc:
+        # the file system refused a path (a folder under a file, in /proc, read-only, a name
+        # too long): one line naming the path and the system's reason, never a traceback
+        if debug:
+            raise
+        error = FileSystemError.from_os_error(exc)
+        print_error(str(error), error.hint)
+        return error.exit_code
     except KeyboardInterrupt as exc:
         if debug:
             raise

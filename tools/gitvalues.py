@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tools.errors import ConfigError
+from tools.errors import ConfigError, quoted
 
 # Characters git never allows in a ref name: controls, space, DEL and ~ ^ : ? * [ \
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
@@ -37,13 +37,23 @@ def ref_problem(name: str) -> str | None:
         return "it ends with '.'"
     for component in name.split("/"):
         if component.startswith("."):
-            return f"the component {component!r} starts with '.'"
+            return f"the component {quoted(component)} starts with '.'"
         if component.endswith(".lock"):
-            return f"the component {component!r} ends with '.lock'"
+            return f"the component {quoted(component)} ends with '.lock'"
     return None
 
 
+# The longest branch or tag name accepted, in bytes. git stores a ref as a file named after its
+# last component (and a `.lock` file beside it while writing), and file systems allow 255 bytes
+# per name; 200 keeps every component well inside that, and reflogs and remote-tracking refs
+# (`refs/remotes/<remote>/<name>`) inside the whole path's limit.
+MAX_REF_BYTES = 200
+
+
 def _short_name_problem(kind: str, name: str) -> str | None:
+    size = len(name.encode("utf-8", errors="surrogateescape"))
+    if size > MAX_REF_BYTES:
+        return f"it is {size} bytes long; at most {MAX_REF_BYTES} are accepted"
     if name.startswith("-"):
         return "it starts with '-'"
     if name == "HEAD":
@@ -55,7 +65,7 @@ def check_branch(name: str, *, source: str) -> str:
     """A branch name as `git check-ref-format --branch` accepts it; `source` says who gave it."""
     if (problem := _short_name_problem("heads", name)) is not None:
         raise ConfigError(
-            f"{source}: branch name {name!r} is not allowed: {problem}",
+            f"{source}: branch name {quoted(name)} is not allowed: {problem}",
             hint="use a name `git check-ref-format --branch` accepts",
         )
     return name
@@ -64,7 +74,7 @@ def check_branch(name: str, *, source: str) -> str:
 def check_tag(name: str, *, source: str) -> str:
     if (problem := _short_name_problem("tags", name)) is not None:
         raise ConfigError(
-            f"{source}: tag {name!r} is not allowed: {problem}",
+            f"{source}: tag {quoted(name)} is not allowed: {problem}",
             hint="use a tag name `git check-ref-format` accepts",
         )
     return name
@@ -89,7 +99,7 @@ def url_problem(url: str, *, allow_any: bool = False) -> str | None:
         scheme = match["scheme"].lower()
         allowed = OVERRIDE_SCHEMES if allow_any else SAFE_SCHEMES
         if scheme not in allowed:
-            return f"the scheme {scheme!r} is not one of {', '.join(allowed)}"
+            return f"the scheme {quoted(scheme)} is not one of {', '.join(allowed)}"
         return None
     colon, slash = url.find(":"), url.find("/")
     if colon != -1 and (slash == -1 or colon < slash) and not allow_any:
@@ -102,5 +112,5 @@ def check_url(url: str, *, source: str, allow_any: bool = False) -> str:
         hint = "give an https:// or file:// URL or a local path"
         if not allow_any and not url.startswith("-"):
             hint += "; --allow-any-url also accepts http, ssh and git addresses"
-        raise ConfigError(f"{source}: git URL {url!r} is refused: {problem}", hint=hint)
+        raise ConfigError(f"{source}: git URL {quoted(url)} is refused: {problem}", hint=hint)
     return url

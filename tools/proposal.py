@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.errors import ConfigError, VerificationFailed
+from tools.errors import ConfigError, VerificationFailed, printable
 from tools.outdir import write_atomic
 from tools.pins import Pins, load_pins
 from tools.reportdata import (
@@ -93,11 +93,20 @@ def _replace_block(text: str, start: str, end: str, content: str) -> str:
     return f"{head}{start}\n{content.strip()}\n{end}{tail}"
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, option: str) -> str:
     try:
-        return path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it as text: {exc}") from exc
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{option} {printable(path)}: the file does not exist",
+            hint=f"{option} names the existing document whose generated blocks are updated",
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{option} {printable(path)}: is a folder, not a file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{option} {printable(path)}: cannot read it: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{option} {printable(path)}: not UTF-8 text") from exc
 
 
 def _write(path: Path, text: str, updated: str, report: Path, *, check: bool) -> ProposalUpdate:
@@ -117,7 +126,7 @@ def update_readme(
 ) -> ProposalUpdate:
     """README.md's figures (its "use it today" measurement and the Timing table) from the
     reference report, and the cold run's report when there is one."""
-    text = _read(readme)
+    text = _read(readme, "--readme")
     data = load_report(report)
     cold = load_report(cold_report) if cold_report is not None and cold_report.exists() else None
     if cold is not None and cold["pins"] != data["pins"]:
@@ -144,7 +153,7 @@ def update_proposal(
     pins: Pins | None = None,
     line_reports: Sequence[Path] | None = None,
 ) -> ProposalUpdate:
-    text = _read(proposal)
+    text = _read(proposal, "--proposal")
     if START not in text or END not in text:
         raise ConfigError(f"{proposal}: no generated evidence section (markers missing)")
     data = load_report(report)

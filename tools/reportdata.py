@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict, Union, cast, get_args, get_origin, get_type_hints, is_typeddict
 
-from tools.errors import ConfigError
-from tools.pins import Pin
-from tools.verify.artifacts import series_hash
+from tools.audit.result import Configuration
+from tools.errors import ConfigError, quoted
+from tools.pins import PROJECTS, Pin
+from tools.verify.artifacts import Variant, series_hash
+from tools.verify.fixtures import FixtureName
+from tools.verify.frontends import Frontend
+from tools.verify.gates import GateStatus
+from tools.verify.matrix import Expected
 
 SCHEMA_VERSION = 1
 
@@ -249,6 +254,67 @@ def report_type_problem(data: object) -> str | None:
     return _problem(data, ReportData, "")
 
 
+# The fields whose values come from a fixed set: the templates select rows by them (a cell whose
+# frontend is none of these falls out of every rollout table), so any other value is refused
+# when the report is loaded. `[]` walks a list, `{}` names a table's keys.
+_CELL_VALUES: tuple[tuple[str, Any], ...] = (
+    ("maturin", Variant),
+    ("pyo3", Variant),
+    ("frontend", Frontend),
+    ("fixture", FixtureName),
+    ("expected", Expected),
+)
+_RUN_VALUES: tuple[tuple[str, Any], ...] = (
+    ("configuration", Configuration),
+    ("frontend", Frontend),
+)
+KNOWN_VALUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("pins{}", PROJECTS),
+    ("series{}", PROJECTS),
+    ("variants{}", tuple(f"{p}_{v}" for p in PROJECTS for v in get_args(Variant))),
+    *((f"cells[].{key}", get_args(kind)) for key, kind in _CELL_VALUES),
+    *((f"prefixes[].cells[].{key}", get_args(kind)) for key, kind in _CELL_VALUES),
+    ("upstream_tests[].project", PROJECTS),
+    ("upstream_tests[].status", get_args(GateStatus)),
+    *((f"real[].builds[].{key}", get_args(kind)) for key, kind in _RUN_VALUES),
+    *((f"real[].build_scripts[].runs[].{key}", get_args(kind)) for key, kind in _RUN_VALUES),
+)
+
+
+def _values(value: object, parts: Sequence[str], where: str) -> Iterator[tuple[str, object]]:
+    """Every value at the path `parts` below `value` (a report already checked for types), with
+    where it is (ending in `{}` for a table's keys)."""
+    if not parts:
+        yield where, value
+        return
+    part, rest = parts[0], parts[1:]
+    if not isinstance(value, dict):
+        return
+    field = part.removesuffix("[]").removesuffix("{}")
+    inner = f"{where}.{field}" if where else field
+    if part.endswith("{}"):
+        yield from ((f"{inner}{{}}", key) for key in value.get(field, {}))
+    elif part.endswith("[]"):
+        for index, item in enumerate(value.get(field, [])):
+            yield from _values(item, rest, f"{inner}[{index}]")
+    elif field in value:
+        yield from _values(value[field], rest, inner)
+
+
+def report_value_problem(data: object) -> str | None:
+    """The first field of a (well-typed) report whose value is outside its known set, or None."""
+    for path, allowed in KNOWN_VALUES:
+        for where, value in _values(data, path.split("."), ""):
+            if value not in allowed:
+                what = (
+                    f"has the key {quoted(value)}"
+                    if where.endswith("{}")
+                    else f"is {quoted(value)}"
+                )
+                return f"`{where.removesuffix('{}')}` {what}, not one of {', '.join(allowed)}"
+    return None
+
+
 def pin_problems(report: ReportData, pins: Mapping[str, Pin], *, series: bool = True) -> list[str]:
     """How the report differs from the pins it should have been measured on: their versions
     and (with `series`) the series' content."""
@@ -293,7 +359,7 @@ def load_report(path: Path) -> ReportData:
                 f"schema {SCHEMA_VERSION}",
                 hint="make the report again with this version's `tools verify`",
             )
-    if (problem := report_type_problem(data)) is not None:
+    if (problem := report_type_problem(data) or report_value_problem(data)) is not None:
         raise ConfigError(f"{path}: not a verify report ({problem})")
     return cast("ReportData", data)
 

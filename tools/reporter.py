@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tools.errors import LINE_LIMIT, printable
 from tools.platforms import HOST
 
 
@@ -36,6 +37,7 @@ def _console(stderr: bool) -> Console:
         force_terminal=True if force else None,
         highlight=False,
         soft_wrap=True,
+        emoji=False,
     )
 
 
@@ -66,7 +68,9 @@ class TerminalReporter:
         self._err.print(f"  {message}", markup=False)
 
     def warn(self, message: str) -> None:
-        self._err.print(f"[yellow]warning:[/yellow] {escape(message)}", markup=True)
+        # a warning may quote a command's output over several lines; each is made printable
+        lines = "\n".join(printable(line, LINE_LIMIT) for line in message.splitlines())
+        self._err.print(f"[yellow]warning:[/yellow] {escape(lines)}", markup=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         table = Table(title=Text(title), title_justify="left")
@@ -126,9 +130,16 @@ class RecordingReporter:
         return "\n".join(self.lines)
 
 
-def print_error(message: str, hint: str | None) -> None:
+def print_error(message: str, hint: str | None, output: Sequence[str] = ()) -> None:
+    """One `error:` line and at most one `hint:` line, each printable and bounded whatever
+    values they quote; then the last lines of a failed command's output, if any."""
     console = _console(stderr=True)
-    console.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
+    line = escape(printable(message, LINE_LIMIT))
+    console.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
     if hint:
-        console.print(f"  hint: {hint}", markup=False)
+        console.print(f"  hint: {printable(hint, LINE_LIMIT)}", markup=False)
+    if output:
+        console.print("  its output ended with:", markup=False)
+        for text in output:
+            console.print(f"    {printable(text, LINE_LIMIT)}", markup=False)
     sys.stderr.flush()

@@ -76,10 +76,14 @@ class Runner:
             raise CommandFailed(f"{argv[0]} timed out after {timeout:.0f}s") from exc
         result = Completed(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
         if check and proc.returncode != 0:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-15:]
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            # git's `fatal:` line says what went wrong; the lines after it are advice ("Please
+            # make sure you have the correct access rights and the repository exists."), which
+            # alone reads as the opposite
+            fatal = next((line for line in lines if line.startswith("fatal: ")), None)
+            last = fatal or (lines[-1] if lines else None)
             raise CommandFailed(
-                f"`{_short(argv)}` exited with {proc.returncode}"
-                + (f": {tail[-1]}" if tail else ""),
+                f"`{_short(argv)}` exited with {proc.returncode}" + (f": {last}" if last else ""),
                 output=result.stdout + result.stderr,
             )
         return result

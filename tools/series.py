@@ -12,6 +12,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from tools.errors import ConfigError
+from tools.patchbytes import diff_problem
 from tools.pins import Pin
 
 _SUBJECT_PREFIX = re.compile(r"^\[PATCH[^\]]*\]\s*")
@@ -56,9 +57,17 @@ def _message_and_diff(path: Path, text: str) -> tuple[str, str]:
 
 def parse_patch(path: Path) -> Patch:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: patch file not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the patch: {exc.strerror}") from exc
+    # the bytes as written, before unidiff (which drops a hunk it cannot parse) and before any
+    # line-end translation
+    if (problem := diff_problem(data)) is not None:
+        raise ConfigError(f"{path}:{problem.line}: {problem.problem}")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text") from exc
     head, diff = _message_and_diff(path, text)

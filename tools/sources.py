@@ -248,6 +248,9 @@ def fetch_ref(git: Git, mirror: Path, url: str, ref: str, reporter: Reporter) ->
         try:
             git(mirror, "fetch", "--quiet", "--no-tags", "--", url, f"+{ref}:{ref}")
         except CommandFailed as exc:
+            # a mirror nothing was ever fetched into is not kept for a URL that failed
+            if not git(mirror, "for-each-ref", "--count=1", check=False).stdout.strip():
+                shutil.rmtree(mirror, ignore_errors=True)
             raise CommandFailed(
                 f"could not fetch {name} from {url}: {exc}",
                 hint="the upstream git host must be reachable; --git-url points elsewhere, "

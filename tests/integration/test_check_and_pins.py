@@ -26,7 +26,8 @@ def test_check_reports_a_malformed_patch(run_tools: RunTools, upstream: FakeUpst
     patch.write_text(patch.read_text().replace("@@ -1,5 +1,5 @@", "@@ -1,5 +1,9 @@"))
     result = run_tools("check")
     assert result.code == 2
-    assert f"{patch}: malformed diff" in result.stderr
+    assert f"{patch}:" in result.stderr
+    assert "does not match its header's line counts" in result.stderr
 
 
 def test_check_reports_trailing_whitespace(run_tools: RunTools, upstream: FakeUpstream) -> None:

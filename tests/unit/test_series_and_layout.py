@@ -90,7 +90,11 @@ def test_not_a_patch(tmp_path: Path) -> None:
 
 def test_truncated_hunk_is_malformed(tmp_path: Path) -> None:
     text = PATCH.replace("@@ -10,2 +11,2 @@", "@@ -10,5 +11,2 @@")
-    with pytest.raises(ConfigError, match="malformed diff"):
+    expected = (
+        r"x.patch:29: the hunk `@@ -10,5 \+11,2 @@` at line 24 does not match its header's line "
+        "counts: 2 old and 0 new lines missing"
+    )
+    with pytest.raises(ConfigError, match=expected):
         parse_patch(_write(tmp_path, text))
 
 
