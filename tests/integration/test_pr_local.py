@@ -26,33 +26,76 @@ def make_report(pins_path: Path, **changes: Any) -> dict[str, Any]:
     report: dict[str, Any] = {
         "pins": {"pyo3": pyo3.version, "maturin": maturin.version},
         "series": {"pyo3": series_hash(pyo3), "maturin": series_hash(maturin)},
-        "variants": {k: f"{k} variant" for k in ("pyo3_old", "pyo3_new", "maturin_old",
-                                                  "maturin_new")},
+        "variants": {
+            k: f"{k} variant" for k in ("pyo3_old", "pyo3_new", "maturin_old", "maturin_new")
+        },
         "cells": [
-            {"maturin": m, "pyo3": p, "frontend": "uv", "fixture": "ext",
-             "compiled": [] if m == p == "new" else ["pyo3-ffi", "pyo3", "verify-ext"],
-             "chain_compiled": [] if m == p == "new" else ["pyo3-ffi", "pyo3"],
-             "reasons": {} if m == p == "new" else
-             {"pyo3-ffi": ["build script: env PYO3_PYTHON changed"]},
-             "cold_s": 11.5, "warm_s": 1.5 if m == p == "new" else 5.5, "import_ok": True,
-             "import_detail": "", "build_script_notes": [], "expected": "cached", "ok": True}
-            for m in ("old", "new") for p in ("old", "new")
+            {
+                "maturin": m,
+                "pyo3": p,
+                "frontend": "uv",
+                "fixture": "ext",
+                "compiled": [] if m == p == "new" else ["pyo3-ffi", "pyo3", "verify-ext"],
+                "chain_compiled": [] if m == p == "new" else ["pyo3-ffi", "pyo3"],
+                "reasons": {}
+                if m == p == "new"
+                else {"pyo3-ffi": ["build script: env PYO3_PYTHON changed"]},
+                "cold_s": 11.5,
+                "warm_s": 1.5 if m == p == "new" else 5.5,
+                "import_ok": True,
+                "import_detail": "",
+                "build_script_notes": [],
+                "expected": "cached",
+                "ok": True,
+            }
+            for m in ("old", "new")
+            for p in ("old", "new")
         ],
-        "safety": [{"scenario": "base-dropped", "description": "drop it", "expected": "rebuild",
-                    "observed": "rebuild (pyo3-ffi, pyo3)", "ok": True, "compiled": [],
-                    "reasons": {}, "details": []}],
-        "upstream_tests": [{"project": "pyo3", "command": "cargo test (pyo3-build-config)",
-                            "passed": 83, "failed": 0, "ok": True, "seconds": 20.0},
-                           {"project": "maturin", "command": "cargo test --lib compile:: (maturin)",
-                            "passed": 40, "failed": 0, "ok": True, "seconds": 30.0}],
-        "environment": {"machine": "Linux x86_64, 2 CPUs", "python": "Python 3.11.7",
-                        "other python": "python3.13", "uv": "uv 0.13.9", "build": "build 1.6.1",
-                        "pip": "pip 26.3", "cargo": "cargo 1.95.0", "rustc": "rustc 1.95.0"},
+        "safety": [
+            {
+                "scenario": "base-dropped",
+                "description": "drop it",
+                "expected": "rebuild",
+                "observed": "rebuild (pyo3-ffi, pyo3)",
+                "ok": True,
+                "compiled": [],
+                "reasons": {},
+                "details": [],
+            }
+        ],
+        "upstream_tests": [
+            {
+                "project": "pyo3",
+                "command": "cargo test (pyo3-build-config)",
+                "passed": 83,
+                "failed": 0,
+                "ok": True,
+                "seconds": 20.0,
+            },
+            {
+                "project": "maturin",
+                "command": "cargo test --lib compile:: (maturin)",
+                "passed": 40,
+                "failed": 0,
+                "ok": True,
+                "seconds": 30.0,
+            },
+        ],
+        "environment": {
+            "machine": "Linux x86_64, 2 CPUs",
+            "python": "Python 3.11.7",
+            "other python": "python3.13",
+            "uv": "uv 0.13.9",
+            "build": "build 1.6.1",
+            "pip": "pip 26.3",
+            "cargo": "cargo 1.95.0",
+            "rustc": "rustc 1.95.0",
+        },
         "started": "2026-11-24T18:00:00+00:00",
         "seconds": 600.0,
         "notes": [],
         "ok": True,
-    }  # fmt: skip
+    }
     report.update(changes)
     return report
 
@@ -115,8 +158,19 @@ def test_pushes_to_a_remote(run_tools: RunTools, tmp_path: Path, pins: Path) -> 
     git.Repo.init(remote, bare=True)
     report = _write(tmp_path, make_report(pins))
     out = tmp_path / "pr"
-    result = run_tools("pr", "--author", AUTHOR, "maturin", "--report", str(report), "--out", str(out),
-                       "--remote", str(remote), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "maturin",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(remote),
+        pins=pins,
+    )
     assert result.code == 0, result.stderr
     pushed = git.Repo(remote).commit("maturin-base-python")
     assert pushed.hexsha == git.Repo(out / "checkout").head.commit.hexsha
@@ -126,8 +180,17 @@ def test_pushes_to_a_remote(run_tools: RunTools, tmp_path: Path, pins: Path) -> 
 
 
 def test_missing_report_is_refused(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(tmp_path / "nope.json"), "--out",
-                       str(tmp_path / "pr"), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(tmp_path / "nope.json"),
+        "--out",
+        str(tmp_path / "pr"),
+        pins=pins,
+    )
     assert result.code == 2
     assert "verify report not found" in result.stderr
     assert not (tmp_path / "pr").exists()
@@ -173,8 +236,17 @@ def test_unbacked_report_is_refused(
 def test_not_a_report(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text('{"cells": []}')
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(path), "--out", str(tmp_path / "pr"),
-                       pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(path),
+        "--out",
+        str(tmp_path / "pr"),
+        pins=pins,
+    )
     assert result.code == 2
     assert "not a verify report (no `pins`)" in result.stderr
 
@@ -182,8 +254,19 @@ def test_not_a_report(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
 def _port_to_1_0_1(run_tools: RunTools, upstream: FakeUpstream, pins: Path, tmp_path: Path) -> None:
     """Pins 1.0.1, whose tag sits on the release branch off main, as pyo3's patch releases do."""
     url, _ = releases(upstream)
-    ported = run_tools("port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url,
-                       "--work", str(tmp_path / "port"), pins=pins)  # fmt: skip
+    ported = run_tools(
+        "port",
+        "pyo3",
+        "--from",
+        "1.0.0",
+        "--to",
+        "1.0.1",
+        "--crate-index",
+        url,
+        "--work",
+        str(tmp_path / "port"),
+        pins=pins,
+    )
     assert ported.code == 0, ported.stderr
 
 
@@ -202,16 +285,29 @@ def test_branch_is_on_main_with_only_the_series(
     report = _write(tmp_path, make_report(pins))
     out, fork = tmp_path / "pr", tmp_path / "fork.git"
     git.Repo.init(fork, bare=True)
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                       "--remote", str(fork), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert result.code == 0, result.stderr + result.reporter.text()
 
     checkout = out / "checkout"
     series = [p.name for p in upstream.series]
     assert run_git(checkout, "rev-parse", "HEAD~3") == main
     assert _subjects(checkout, f"{main}..HEAD") == [
-        "Prefer the base interpreter", "Change the answer", "Add a nox session"
-    ]  # fmt: skip
+        "Prefer the base interpreter",
+        "Change the answer",
+        "Add a nox session",
+    ]
     assert len(series) == 3
     # The release commit is not dragged in; main's own change is kept under the series'.
     prepared = git.Repo(checkout)
@@ -247,21 +343,47 @@ def test_pr_number_names_the_newsfragments_and_replaces_the_pushed_branch(
     report = _write(tmp_path, make_report(pins))
     out, fork = tmp_path / "pr", tmp_path / "fork.git"
     git.Repo.init(fork, bare=True)
-    first = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                      "--remote", str(fork), pins=pins)  # fmt: skip
+    first = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert first.code == 0, first.stderr
     assert "--pr-number N" in first.reporter.text()
     assert "to be named after this pull request's number" in (out / "pr-1" / "body.md").read_text()
     placeholder_tip = git.Repo(fork).commit("base-python").hexsha
 
-    numbered = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                         "--remote", str(fork), "--pr-number", "6200", pins=pins)  # fmt: skip
+    numbered = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        "--pr-number",
+        "6200",
+        pins=pins,
+    )
     assert numbered.code == 0, numbered.stderr + numbered.reporter.text()
     checkout = out / "checkout"
     assert run_git(checkout, "rev-parse", "HEAD~3") == main
     assert _subjects(checkout, f"{main}..HEAD") == [
-        "Prefer the base interpreter", "Change the answer", "Add a nox session"
-    ]  # fmt: skip
+        "Prefer the base interpreter",
+        "Change the answer",
+        "Add a nox session",
+    ]
     added = run_git(checkout, "diff", "--name-only", "--diff-filter=A", f"{main}..HEAD")
     assert added.splitlines() == ["newsfragments/6200.added.md"]
     assert not (checkout / "newsfragments/PR-NUMBER.added.md").exists()
@@ -285,8 +407,21 @@ def test_pr_number_never_replaces_someone_elses_branch(
     run_git(upstream.repo, "push", "-q", str(fork), "HEAD:refs/heads/base-python")
     theirs = git.Repo(fork).commit("base-python").hexsha
     report = _write(tmp_path, make_report(pins))
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
-                       "--remote", str(fork), "--pr-number", "7", pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(tmp_path / "pr"),
+        "--remote",
+        str(fork),
+        "--pr-number",
+        "7",
+        pins=pins,
+    )
     assert result.code == 4, result.stderr
     assert "not an earlier `tools pr`" in result.stderr
     assert git.Repo(fork).commit("base-python").hexsha == theirs
@@ -305,8 +440,18 @@ def test_bad_pr_numbers_are_refused(
     run_tools: RunTools, tmp_path: Path, pins: Path, args: list[str], message: str
 ) -> None:
     report = _write(tmp_path, make_report(pins))
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
-                       *args, pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(tmp_path / "pr"),
+        *args,
+        pins=pins,
+    )
     assert result.code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -321,8 +466,19 @@ def test_a_conflict_on_main_writes_and_pushes_nothing(
     out, fork = tmp_path / "pr", tmp_path / "fork.git"
     git.Repo.init(fork, bare=True)
     cache = tmp_path / "cache"
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                       "--remote", str(fork), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert result.code == 3
     conflict = (
         "0001-Prefer-the-base-interpreter.patch: pyo3-build-config/src/impl_.rs, hunk 1 of 1 "
@@ -374,8 +530,19 @@ def test_onto_another_ref(
     _, commits = releases(upstream)
     report = _write(tmp_path, make_report(pins))
     out = tmp_path / "pr"
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                       "--onto", "v1.0.1", pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--onto",
+        "v1.0.1",
+        pins=pins,
+    )
     assert result.code == 0, result.stderr
     assert run_git(out / "checkout", "rev-parse", "HEAD~3") == commits["1.0.1"]
     # A tag is no branch to open a pull request against: that stays main.
@@ -383,8 +550,18 @@ def test_onto_another_ref(
     body = (out / "pr-1" / "body.md").read_text()
     assert f"Prepared on `v1.0.1` at `{commits['1.0.1'][:12]}`" in body
     assert "**These differ:**" in body
-    bad = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out),
-                    "--onto=-uhello", pins=pins)  # fmt: skip
+    bad = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--onto=-uhello",
+        pins=pins,
+    )
     assert bad.code == 2
     assert "--onto: tag '-uhello' is not allowed" in bad.stderr
 
@@ -412,8 +589,18 @@ def test_as_comment_shows_the_delta_to_the_open_pull_request(
     head = _pull_request_head(upstream, 6114)
     report = _write(tmp_path, make_report(pins))
     out = tmp_path / "comment"
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                       str(out), "--as-comment", pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--as-comment",
+        pins=pins,
+    )
     assert result.code == 0, result.stderr
     assert not (out / "pr-1").exists()
     comment = (out / "comment.md").read_text()
@@ -424,11 +611,11 @@ def test_as_comment_shows_the_delta_to_the_open_pull_request(
     rows = [line for line in comment.splitlines() if line.startswith("| `")]
     # files only in theirs, then in both, then only in the offer, each with its +/- counts
     assert rows == [
-        "| `newsfragments/6114.added.md` | +1/-0 | – |",
+        "| `newsfragments/6114.added.md` | +1/-0 | \u2013 |",
         "| `pyo3-build-config/src/impl_.rs` | +1/-1 | +4/-1 |",
-        "| `newsfragments/PR-NUMBER.added.md` | – | +1/-0 |",
-        "| `noxfile.py` | – | +5/-0 |",
-        "| `src/lib.rs` | – | +1/-1 |",
+        "| `newsfragments/PR-NUMBER.added.md` | \u2013 | +1/-0 |",
+        "| `noxfile.py` | \u2013 | +5/-0 |",
+        "| `src/lib.rs` | \u2013 | +1/-1 |",
     ]
     range_diff = comment.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert "Their take on the base interpreter" in range_diff
@@ -448,9 +635,22 @@ def test_as_comment_without_the_head_says_so_in_one_line(
     report = _write(tmp_path, make_report(pins))
     fork = tmp_path / "fork.git"
     git.Repo.init(fork, bare=True)
-    result = run_tools("pr", "--author", AUTHOR, "maturin", "--report", str(report), "--out",
-                       str(tmp_path / "m"), "--as-comment", "--upstream-pr", "77", "--remote",
-                       str(fork), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "maturin",
+        "--report",
+        str(report),
+        "--out",
+        str(tmp_path / "m"),
+        "--as-comment",
+        "--upstream-pr",
+        "77",
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert result.code == 0, result.stderr
     comment = (tmp_path / "m" / "comment.md").read_text()
     assert "<details>" not in comment
@@ -475,8 +675,9 @@ def test_commits_carry_the_submitter(
     placeholder (`.invalid`), so no trailer names it."""
     report = _write(tmp_path, make_report(pins))
     out = tmp_path / "pr"
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                       str(out), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out", str(out), pins=pins
+    )
     assert result.code == 0, result.stderr
     checkout = out / "checkout"
     assert _authors(checkout, f"{upstream.commit}..HEAD") == {f"{AUTHOR}|{AUTHOR}"}
@@ -490,8 +691,11 @@ def test_a_real_series_author_becomes_a_co_author(
 ) -> None:
     for patch in upstream.series:
         text = patch.read_text()
-        patch.write_text(text.replace("From: Upstream Dev <dev@upstream.invalid>",
-                                      "From: Rosa Author <rosa@author.dev>"))  # fmt: skip
+        patch.write_text(
+            text.replace(
+                "From: Upstream Dev <dev@upstream.invalid>", "From: Rosa Author <rosa@author.dev>"
+            )
+        )
     pins = upstream.write_pins(maturin=True)
     report = _write(tmp_path, make_report(pins))
     config = tmp_path / "gitconfig"
@@ -502,8 +706,9 @@ def test_a_real_series_author_becomes_a_co_author(
     assert result.code == 0, result.stderr
     sam = "Sam Committer <sam@committer.dev>"
     assert _authors(out / "checkout", f"{upstream.commit}..HEAD") == {f"{sam}|{sam}"}
-    for message in run_git(out / "checkout", "log", "--format=%B%x00",
-                           f"{upstream.commit}..HEAD").split("\x00"):  # fmt: skip
+    for message in run_git(
+        out / "checkout", "log", "--format=%B%x00", f"{upstream.commit}..HEAD"
+    ).split("\x00"):
         if message.strip():
             assert message.strip().endswith("\n\nCo-authored-by: Rosa Author <rosa@author.dev>")
 
@@ -519,22 +724,30 @@ def test_a_real_series_author_becomes_a_co_author(
         (None, "dev@upstream.invalid", "upstream.invalid is a reserved placeholder domain"),
     ],
 )
-def test_a_placeholder_author_is_refused(
-    run_tools: RunTools, tmp_path: Path, pins: Path, monkeypatch: pytest.MonkeyPatch,
-    author: str | None, config: str | None, message: str,
-) -> None:  # fmt: skip
+def test_a_placeholder_author_is_refused(  # noqa: PLR0917 - pytest passes fixtures by name
+    run_tools: RunTools,
+    tmp_path: Path,
+    pins: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    author: str | None,
+    config: str | None,
+    message: str,
+) -> None:
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f"[user]\n\tname = Seed\n\temail = {config}\n" if config else "")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     report = _write(tmp_path, make_report(pins))
     args = ["--author", author] if author is not None else []
-    result = run_tools("pr", *args, "pyo3", "--report", str(report), "--out",
-                       str(tmp_path / "pr"), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr", *args, "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"), pins=pins
+    )
     assert result.code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2, result.stderr
-    assert lines[0].startswith("error: ") and message in lines[0]
-    assert lines[1].strip().startswith("hint: ") and "--author" in lines[1]
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert lines[1].strip().startswith("hint: ")
+    assert "--author" in lines[1]
     assert not (tmp_path / "pr").exists()
 
 
@@ -544,8 +757,10 @@ def _stack_of_two(upstream: FakeUpstream) -> Path:
     names = [p.name for p in upstream.series]
     text = pins.read_text()
     one = f'stack = [{{ title = "pyo3-build-config: one pull request", patches = {names!r} }}]'
-    two = (f'stack = [{{ title = "Prefer the base interpreter", patches = {names[:1]!r} }}, '
-           f'{{ title = "Add the opt-in for build scripts", patches = {names[1:]!r} }}]')  # fmt: skip
+    two = (
+        f'stack = [{{ title = "Prefer the base interpreter", patches = {names[:1]!r} }}, '
+        f'{{ title = "Add the opt-in for build scripts", patches = {names[1:]!r} }}]'
+    )
     pins.write_text(text.replace(one, two, 1))
     return pins
 
@@ -557,17 +772,29 @@ def test_a_stack_of_two_pull_requests(
     report = _write(tmp_path, make_report(pins))
     out, fork = tmp_path / "pr", tmp_path / "fork.git"
     git.Repo.init(fork, bare=True)
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                       str(out), "--remote", str(fork), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert result.code == 0, result.stderr + result.reporter.text()
-    assert sorted(p.name for p in out.iterdir()) == ["checkout", "pr-1", "pr-2"]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["checkout", "pr-1", "pr-2"]
     checkout = out / "checkout"
     first, second = (run_git(checkout, "rev-parse", f"base-python-{k}") for k in (1, 2))
     assert run_git(checkout, "rev-parse", "base-python-2~2") == first
     assert run_git(checkout, "rev-parse", "base-python-1~1") == upstream.commit
     assert _subjects(checkout, "base-python-1..base-python-2") == [
-        "Change the answer", "Add a nox session"
-    ]  # fmt: skip
+        "Change the answer",
+        "Add a nox session",
+    ]
     assert _authors(checkout, f"{upstream.commit}..base-python-2") == {f"{AUTHOR}|{AUTHOR}"}
     assert git.Repo(fork).commit("base-python-1").hexsha == first
     assert git.Repo(fork).commit("base-python-2").hexsha == second
@@ -581,7 +808,7 @@ def test_a_stack_of_two_pull_requests(
     assert 'It depends on "Prefer the base interpreter" (branch `base-python-1`)' in body2
     assert "- Change the answer (1 file, +1 line)" in body2
     # without a prefix measurement in the report, PR 1 says so and claims nothing
-    assert "The report does not measure pull requests 1..1 on their own" in body1
+    assert "The report does not measure pull request 1 on its own" in body1
     assert "Every safety scenario that ran held with pull requests 1..2" in body2
     push, create1, create2 = result.stdout.strip().splitlines()
     assert push.endswith("base-python-1 base-python-2")
@@ -589,11 +816,23 @@ def test_a_stack_of_two_pull_requests(
     assert f"--body-file {out / 'pr-2' / 'body.md'}" in create2
     # each branch's gates ran on that branch, with the files that branch changes
     typos = [line for line in body1.splitlines() if line.startswith("- `typos ")]
-    assert typos and "src/lib.rs" not in typos[0]
+    assert typos
+    assert "src/lib.rs" not in typos[0]
     assert "src/lib.rs" in next(line for line in body2.splitlines() if line.startswith("- `typos "))
 
-    again = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                      str(out), "--remote", str(fork), pins=pins)  # fmt: skip
+    again = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--remote",
+        str(fork),
+        pins=pins,
+    )
     assert again.code == 0, again.stderr
     assert run_git(checkout, "rev-parse", "base-python-2") == second
 
@@ -603,9 +842,20 @@ def test_an_option_like_remote_is_refused_before_any_work(
 ) -> None:
     report = _write(tmp_path, make_report(pins))
     for remote in ("ssh://-oProxyCommand=touch${IFS}pwned/x", "ssh://user@-oProxyCommand=x/y"):
-        result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                           str(tmp_path / "pr"), "--remote", remote, "--allow-any-url",
-                           pins=pins)  # fmt: skip
+        result = run_tools(
+            "pr",
+            "--author",
+            AUTHOR,
+            "pyo3",
+            "--report",
+            str(report),
+            "--out",
+            str(tmp_path / "pr"),
+            "--remote",
+            remote,
+            "--allow-any-url",
+            pins=pins,
+        )
         assert result.code == 2
         assert "ssh would read it as an option" in result.stderr
         assert result.reporter.text() == ""
@@ -620,8 +870,19 @@ def test_a_users_checkout_is_refused_with_the_pr_option_in_the_hint(
     run_git(tmp_path, "clone", "-q", str(upstream.repo), str(checkout))
     (checkout / "src/lib.rs").write_text("my work\n")
     report = _write(tmp_path, make_report(pins))
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(report), "--out",
-                       str(tmp_path / "pr"), "--checkout", str(checkout), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(report),
+        "--out",
+        str(tmp_path / "pr"),
+        "--checkout",
+        str(checkout),
+        pins=pins,
+    )
     assert result.code == 4
     assert "uncommitted changes" in result.stderr
     assert "--checkout" in result.stderr
