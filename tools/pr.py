@@ -218,7 +218,7 @@ def cell_rows(cells: Sequence[CellData]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def key_scenario(report: ReportData, pin: Pin, index: int, evidence: Evidence) -> Any:
+def key_scenario(pin: Pin, index: int, evidence: Evidence) -> Any:
     """The safety scenario pull request `index` (> 1) of a stack is about, or None."""
     title = pin.stack[index - 1].title.lower()
     for word, name in _SCENARIO_BY_TITLE:
@@ -308,7 +308,7 @@ def render(inputs: RenderInputs, index: int, *, gates: list[UpstreamCheck] | Non
         evidence=evidence,
         rollout=rollout(report, evidence),
         cell_rows=cell_rows(evidence.cells),
-        scenario=key_scenario(report, pin, index, evidence) if index > 1 else None,
+        scenario=key_scenario(pin, index, evidence) if index > 1 else None,
         checks=checks,
         gates_on_branch=gates is not None,
     )
