@@ -470,6 +470,11 @@ def _notes(options: PrOptions, stack: PreparedStack) -> list[str]:
             "the branches are on the release as published, not on upstream's "
             f"{DEFAULT_ONTO}: prepare them with --source git before opening a pull request"
         )
+    if not options.as_comment:
+        notes.append(
+            f"suggested first step: --as-comment offers the stack on the open pull request "
+            f"(#{OPEN_PULL_REQUESTS[options.pin.project]}) before any new one is opened"
+        )
     if options.report_url is None:
         notes.append(
             f"replace {REPORT_PLACEHOLDER} with the URL where the full report is published "
