@@ -133,7 +133,13 @@ def _apply_in_scratch(
 
 
 def _check_destination(
-    dest: Path, branch: str, base: str, tip: str, touched: frozenset[str]
+    dest: Path,
+    branch: str,
+    base: str,
+    tip: str,
+    touched: frozenset[str],
+    *,
+    known: frozenset[str] = frozenset(),
 ) -> Outcome:
     """What applying would do to dest, or raise when dest holds work of the user's."""
     if not dest.exists():
@@ -177,7 +183,7 @@ def _check_destination(
         return "unchanged"
     if head == base:
         outcome: Outcome = "applied"
-    elif head is not None and _is_earlier_apply(repo, base, head):
+    elif head is not None and (head in known or _is_earlier_apply(repo, base, head)):
         outcome = "reapplied"
     else:
         raise DestinationRefused(
@@ -185,7 +191,7 @@ def _check_destination(
             "nor an earlier `tools apply`; nothing was changed",
             hint="use a new --dest",
         )
-    _check_branch(repo, dest, branch, base, tip)
+    _check_branch(repo, dest, branch, base, tip, known=known)
     return outcome
 
 
@@ -194,13 +200,15 @@ def _is_earlier_apply(repo: Repo, base: str, commit: str) -> bool:
     return bool(ours) and all(c.committer.email == TOOLS_EMAIL for c in ours or ())
 
 
-def _check_branch(repo: Repo, dest: Path, branch: str, base: str, tip: str) -> None:
+def _check_branch(
+    repo: Repo, dest: Path, branch: str, base: str, tip: str, *, known: frozenset[str] = frozenset()
+) -> None:
     """An existing branch of that name is only moved when it is an earlier apply of this pin."""
     try:
         existing = repo.commit(f"refs/heads/{branch}").hexsha
     except (BadName, ValueError, GitCommandError):
         return
-    if existing in (base, tip) or _is_earlier_apply(repo, base, existing):
+    if existing in (base, tip) or existing in known or _is_earlier_apply(repo, base, existing):
         return
     raise DestinationRefused(
         f"{dest} already has a branch {branch!r} at {existing[:12]} that is not an earlier "
@@ -218,11 +226,13 @@ def install_branch(
     tip: str,
     touched: frozenset[str],
     git: Git,
+    known: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Puts `branch` (base..tip, prepared in the scratch repository) into dest: the scratch
     repository becomes dest when dest is new, else dest fetches the branch; never over work of
-    the user's (see `_check_destination`)."""
-    outcome = _check_destination(dest, branch, base, tip, touched)
+    the user's (see `_check_destination`). `known`: commits the caller recorded as its own
+    earlier output in dest (`tools pr`, whose commits carry the submitter as committer)."""
+    outcome = _check_destination(dest, branch, base, tip, touched, known=known)
     if outcome == "created":
         if dest.exists():
             dest.rmdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -51,7 +52,7 @@ from tools.port import (
     continue_port,
     start_port,
 )
-from tools.pr import PrOptions, create_pr
+from tools.pr import PrOptions, checklist, create_pr
 from tools.pr_branch import DEFAULT_ONTO
 from tools.proposal import (
     DEFAULT_COLD_REPORT,
@@ -126,47 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_verify_parser(commands)
     _add_audit_parser(commands)
 
-    pr = commands.add_parser("pr", help="render the upstream pull request and prepare its branch")
-    pr.add_argument("project", choices=PROJECTS)
-    pr.add_argument("--version", dest="pin_version", help="upstream version (default: newest pin)")
-    pr.add_argument("--report", type=Path, required=True, help="the verify report (JSON)")
-    pr.add_argument("--out", type=Path, required=True, help="where title.txt and body.md go")
-    pr.add_argument("--checkout", type=Path, help="checkout for the branch (default: OUT/checkout)")
-    pr.add_argument("--branch", help="branch name (default: from the pins)")
-    pr.add_argument("--remote", help="push the branch to this URL")
-    pr.add_argument(
-        "--source",
-        choices=("git", "registry"),
-        default="git",
-        help="base of the branch (default: %(default)s: upstream's --onto; registry: the "
-        "release as published, not on main)",
-    )
-    pr.add_argument(
-        "--onto",
-        help=f"with --source git, the upstream ref the series is replayed onto (default: "
-        f"{DEFAULT_ONTO})",
-    )
-    pr.add_argument(
-        "--pr-number",
-        type=_pr_number,
-        help="the pull request's number, once it is open: names pyo3's newsfragments after it "
-        "(the branch is then force-pushed)",
-    )
-    pr.add_argument(
-        "--as-comment",
-        action="store_true",
-        help="write comment.md for the existing upstream thread instead of a new PR's body",
-    )
-    pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
-    _allow_any_url(pr)
-    pr.add_argument(
-        "--allow-unverified",
-        action="store_true",
-        help="render from a missing-pins or failed report, marked unverified",
-    )
-    pr.add_argument(
-        "--force", action="store_true", help="overwrite files in --out the tools did not write"
-    )
+    _add_pr_parser(commands)
 
     _add_port_commands(commands)
 
@@ -184,6 +145,73 @@ def _parser() -> argparse.ArgumentParser:
     )
     proposal.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     return parser
+
+
+def _add_pr_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    pr = commands.add_parser(
+        "pr", help="prepare the branches of the pin's stack and render each pull request"
+    )
+    pr.add_argument("project", choices=PROJECTS)
+    pr.add_argument("--version", dest="pin_version", help="upstream version (default: newest pin)")
+    pr.add_argument("--report", type=Path, required=True, help="the verify report (JSON)")
+    pr.add_argument("--out", type=Path, required=True, help="where pr-1/, pr-2/, ... go")
+    pr.add_argument(
+        "--checkout", type=Path, help="checkout for the branches (default: OUT/checkout)"
+    )
+    pr.add_argument(
+        "--branch", help="branch name (default: from the pins; NAME-1, NAME-2, ... for a stack)"
+    )
+    pr.add_argument("--remote", help="push the branches to this URL")
+    pr.add_argument(
+        "--author",
+        help='"Name <email>" for the commits (default: git\'s user.name/user.email for the '
+        "checkout)",
+    )
+    pr.add_argument(
+        "--source",
+        choices=("git", "registry"),
+        default="git",
+        help="base of the branches (default: %(default)s: upstream's --onto; registry: the "
+        "release as published, not on main)",
+    )
+    pr.add_argument(
+        "--onto",
+        help=f"with --source git, the upstream ref the series is replayed onto (default: "
+        f"{DEFAULT_ONTO})",
+    )
+    pr.add_argument(
+        "--pr-number",
+        type=_pr_number,
+        help="the pull request's number, once it is open: names pyo3's newsfragments after it "
+        "(the branches are then force-pushed)",
+    )
+    pr.add_argument(
+        "--as-comment",
+        action="store_true",
+        help="write comment.md offering the stack on the open upstream pull request instead",
+    )
+    pr.add_argument(
+        "--upstream-pr",
+        type=_pr_number,
+        help="the open upstream pull request --as-comment offers the stack on and compares "
+        "with (default: pyo3 6114, maturin 3216)",
+    )
+    pr.add_argument(
+        "--standalone",
+        action="store_true",
+        help="frame the pull requests as standalone (Closes ...) instead of as a follow-up",
+    )
+    pr.add_argument("--report-url", help="https URL where the full report is published")
+    pr.add_argument("--git-url", help="clone from here instead of the pinned URL")
+    _allow_any_url(pr)
+    pr.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="render from a missing-pins or failed report, marked unverified",
+    )
+    pr.add_argument(
+        "--force", action="store_true", help="overwrite files in --out the tools did not write"
+    )
 
 
 def _pr_number(value: str) -> int:
@@ -562,8 +590,29 @@ def _run_audit(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     return 0
 
 
+def _remote_problem(url: str) -> str | None:
+    """Why a push URL could reach git as an option (`ssh://-oProxyCommand=...`), or None."""
+    after = url.split("://", 1)[1] if "://" in url else url
+    host = after.rsplit("@", 1)[-1] if "@" in after.split("/", 1)[0] else after
+    if after.startswith("-") or host.startswith("-"):
+        return "its host part starts with '-' and ssh would read it as an option"
+    return None
+
+
 def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
     _check_git_values(args)
+    for option in ("remote", "git_url"):
+        value = getattr(args, option)
+        if value is not None and (problem := _remote_problem(value)) is not None:
+            raise ConfigError(
+                f"--{option.replace('_', '-')}: git URL {value!r} is refused: {problem}",
+                hint="give the fork's URL as https://, ssh://host/path or a local path",
+            )
+    if args.report_url is not None and not re.fullmatch(r"https://[^\s()<>\[\]]+", args.report_url):
+        raise ConfigError(
+            f"--report-url: {args.report_url[:80]!r} is not an https URL",
+            hint="pass the https address where the report is published",
+        )
     if args.onto is not None:
         if args.source == "registry":
             raise ConfigError("--onto needs --source git: a registry base is the release itself")
@@ -573,6 +622,8 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
             "--pr-number needs --source git: the registry artifacts ship no newsfragments",
             hint="prepare the pull request's branch with --source git",
         )
+    if args.upstream_pr is not None and not args.as_comment:
+        raise ConfigError("--upstream-pr goes with --as-comment")
     pin = pins.select(args.project, args.pin_version)
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(
@@ -590,6 +641,11 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         as_comment=args.as_comment,
         force=args.force,
         pr_number=args.pr_number,
+        gates=not args.as_comment,
+        author=args.author,
+        standalone=args.standalone,
+        upstream_pr=args.upstream_pr,
+        report_url=args.report_url,
     )
     try:
         result = create_pr(options, cache, Git(Runner(reporter)), reporter)
@@ -602,10 +658,22 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
     where = f"{base.ref} at {base.short}"
     if base.differs:
         where += f" (the evidence was measured on {base.measured_ref} at {base.measured_short})"
-    reporter.step(f"branch {result.branch} is ready in {result.checkout}, on {where}")
+    names = ", ".join(b.branch for b in result.stack.branches)
+    reporter.step(
+        f"branches {names} are ready in {result.checkout}, on {where}, "
+        f"authored by {result.stack.identity}"
+    )
     for note in result.notes:
         reporter.warn(note)
-    reporter.step("to open the PR:" if not args.as_comment else "to post the comment:")
+    reporter.step("before submitting, check for yourself:")
+    for item in checklist(result.stack.identity):
+        reporter.info(f"[ ] {item}")
+    if len(result.stack.branches) > 1 and not args.as_comment:
+        reporter.step(
+            "open them in order; once pull request 1 has its number, mention it in "
+            "pull request 2's description"
+        )
+    reporter.step("to open the pull requests:" if not args.as_comment else "to post the comment:")
     for command in result.commands:
         print(command)
     return 0

@@ -1,22 +1,30 @@
-"""The branch of an upstream pull request, made where upstream merges: the pinned series
-replayed onto upstream's default branch as it is now (or another ref) with the three-way merge
-of `tools port`. Without the git host (`--source registry`) the series is applied on the release
-as published instead, and the body says so.
+"""The branches of a stack of upstream pull requests, made where upstream merges: the pinned
+series replayed onto upstream's default branch as it is now (or another ref) with the three-way
+merge of `tools port`, one branch per pull request of the pin's `stack`. The branch of pull
+request k holds the patches of pull requests 1..k, so it is based on the branch of k-1. A
+one-PR stack keeps the pin's branch name; a longer one names them `<branch>-1`, `<branch>-2`, ...
 
-The evidence in a report is measured on the pin; the branch may sit on another commit. Both are
-recorded in `BranchBase`, so the body can state them and say plainly when they differ.
+Without the git host (`--source registry`) the series is applied on the release as published
+instead, and the body says so. Every commit is authored and committed by the submitter
+(`tools.pr_identity`); the evidence in a report is measured on the pin, the branch may sit on
+another commit, and `BranchBase` records both.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tools.apply import ApplyOptions, apply_series, install_branch
+from git import BadName, GitCommandError
+
+from tools.apply import install_branch
 from tools.cache import Cache
-from tools.gitops import Git
+from tools.errors import DestinationRefused
+from tools.gitops import SEALED_OPTIONS, Git, open_repo, sealed_env
 from tools.newsfragments import number_patch, numbered, placeholders
 from tools.pins import Pin
 from tools.port import (
@@ -28,12 +36,17 @@ from tools.port import (
     replay_patch,
 )
 from tools.port_target import git_target
+from tools.pr_identity import Identity, co_author
 from tools.reporter import Reporter
-from tools.series import load_series
-from tools.sources import SourceKind, open_base
+from tools.runner import Completed
+from tools.series import load_series, unshipped_files
+from tools.sources import Base, SourceKind, open_base
 
 # Both upstreams develop on `main` and take pull requests there.
 DEFAULT_ONTO = "main"
+# The tips of the branches `tools pr` wrote into a checkout, kept in its git folder: how a later
+# run recognises its own earlier output (the commits carry the submitter, not the tools).
+MARKER = "tools-pr.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,16 +73,29 @@ class BranchBase:
 
 
 @dataclass(frozen=True)
-class PreparedBranch:
-    dest: Path
+class StackBranch:
+    """One pull request of the stack, as prepared."""
+
+    index: int  # 1-based position in the stack
+    title: str
     branch: str
     head: str
+    patches: tuple[str, ...]  # this pull request's own patches
+    fragments: tuple[str, ...]  # its newsfragments on the branch
+
+
+@dataclass(frozen=True)
+class PreparedStack:
+    dest: Path
     base: BranchBase
-    pr_base: str  # the upstream branch a pull request targets
-    # The series' newsfragments on the branch, under their final names when the pull request's
-    # number was given, else under the placeholder; none when the base does not ship them.
-    fragments: tuple[str, ...] = ()
+    pr_base: str  # the upstream branch the first pull request targets
+    branches: tuple[StackBranch, ...]
+    identity: Identity
     pr_number: int | None = None
+
+    @property
+    def top(self) -> StackBranch:
+        return self.branches[-1]
 
 
 class PrConflict(ReplayConflict):
@@ -88,11 +114,245 @@ class PrConflict(ReplayConflict):
         )
 
 
+@dataclass(frozen=True)
+class _AsSubmitter(Git):
+    """Git whose commits carry the submitter as committer (the author comes from the patch,
+    which `_rewrite` has made the submitter too)."""
+
+    identity: Identity
+
+    def __call__(
+        self,
+        repo: Path,
+        *args: str | Path,
+        check: bool = True,
+        author: bool = False,
+        date: str | None = None,
+    ) -> Completed:
+        env = sealed_env(author=author, date=date)
+        env["GIT_COMMITTER_NAME"] = self.identity.name
+        env["GIT_COMMITTER_EMAIL"] = self.identity.email
+        return self.runner.run(["git", *SEALED_OPTIONS, "-C", repo, *args], env=env, check=check)
+
+
+def branch_names(pin: Pin, branch: str | None) -> list[str]:
+    """The branch of each pull request: the pin's (or `--branch`) name for a one-PR stack,
+    `<name>-k` for pull request k of a longer one."""
+    name = branch or pin.branch
+    if len(pin.stack) == 1:
+        return [name]
+    return [f"{name}-{k}" for k in range(1, len(pin.stack) + 1)]
+
+
+_FROM = re.compile(r"^From: .*(?:\n[ \t].*)*\n", re.MULTILINE)
+_MESSAGE_END = re.compile(r"^(?:---\n|diff --git )", re.MULTILINE)
+_TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*: \S")
+
+
+def _rewrite(text: str, identity: Identity, pr_number: int | None) -> str:
+    """The patch authored by `identity`; its own author, when a real person, becomes a
+    `Co-authored-by:` trailer. Newsfragments are named for `pr_number` when given."""
+    header_end = text.index("\n\n")
+    header, rest = text[: header_end + 1], text[header_end + 1 :]
+    found = _FROM.search(header)
+    original = co_author(found.group()[len("From: ") :]) if found else None
+    header = _FROM.sub(lambda _: f"From: {identity}\n", header, count=1)
+    if original is not None and original.email.lower() != identity.email.lower():
+        end = _MESSAGE_END.search(rest)
+        cut = end.start() if end else len(rest)
+        message = rest[:cut].rstrip("\n")
+        last = message.rsplit("\n\n", 1)[-1].splitlines()
+        joiner = "\n" if last and all(_TRAILER.match(line) for line in last) else "\n\n"
+        rest = f"{message}{joiner}Co-authored-by: {original}\n\n{rest[cut:]}"
+    patched = header + rest
+    return number_patch(patched, pr_number) if pr_number is not None else patched
+
+
+def _submitted_series(pin: Pin, where: Path, identity: Identity, pr_number: int | None) -> Pin:
+    """A copy of the pin whose series is rewritten for the submitter (see `_rewrite`)."""
+    where.mkdir()
+    for path in pin.patch_paths:
+        text = path.read_bytes().decode("utf-8")
+        (where / path.name).write_bytes(_rewrite(text, identity, pr_number).encode("utf-8"))
+    return _with_series_dir(pin, where)
+
+
+def _with_series_dir(pin: Pin, where: Path) -> Pin:
+    return replace(pin, series_dir=where)
+
+
+def known_tips(dest: Path) -> frozenset[str]:
+    """The branch tips an earlier `tools pr` recorded in the checkout at `dest`."""
+    repo = open_repo(dest) if dest.is_dir() else None
+    if repo is None:
+        return frozenset()
+    try:
+        data = json.loads((Path(repo.git_dir) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    tips = data.get("tips", []) if isinstance(data, dict) else []
+    return frozenset(t for t in tips if isinstance(t, str) and re.fullmatch(r"[0-9a-f]{40}", t))
+
+
+def _record_tips(dest: Path, tips: list[str]) -> None:
+    repo = open_repo(dest)
+    if repo is None:
+        return
+    recorded = sorted(known_tips(dest) | set(tips))
+    (Path(repo.git_dir) / MARKER).write_text(json.dumps({"tips": recorded}, indent=1) + "\n")
+
+
+def _check_lower_branches(
+    dest: Path, names: list[str], heads: list[str], base: str, known: frozenset[str]
+) -> None:
+    """The branches of pull requests 1..n-1 move only when absent or an earlier `tools pr`'s."""
+    repo = open_repo(dest) if dest.is_dir() else None
+    if repo is None:
+        return
+    for name, head in zip(names, heads, strict=True):
+        try:
+            existing = repo.commit(f"refs/heads/{name}").hexsha
+        except (BadName, ValueError, GitCommandError):
+            continue
+        if existing not in (head, base) and existing not in known:
+            raise DestinationRefused(
+                f"{dest} already has a branch {name!r} at {existing[:12]} that is not an "
+                "earlier `tools pr` of this stack; nothing was changed",
+                hint="pass another name with --branch, or another --checkout",
+            )
+
+
 def _measured_ref(pin: Pin) -> str:
     return pin.tag or f"{pin.upstream_branch}@{pin.version}"
 
 
-def prepare_branch(
+def _excludes(pin: Pin) -> list[str]:
+    return [f"--exclude={p}*" if p.endswith("/") else f"--exclude={p}" for p in pin.not_shipped]
+
+
+@dataclass(frozen=True)
+class _Scratch:
+    """The scratch repository, checked out at the base the stack goes on."""
+
+    repo: Path
+    measured: Base  # where the evidence was measured
+    onto: Base  # where the branches go
+    old_tip: str  # the series on the measured base (for the range-diff of a conflict)
+    excludes: list[str]
+    pr_base: str
+
+
+def _open_scratch(
+    pin: Pin,
+    repo: Path,
+    *,
+    source: SourceKind,
+    onto: str,
+    url: str,
+    git_url: str | None,
+    cache: Cache,
+    git: Git,
+    reporter: Reporter,
+) -> _Scratch:
+    if source == "registry":
+        reporter.step(f"{pin.project} {pin.version}: the release as published")
+        base = open_base(pin, "registry", cache, git, reporter, git_url=git_url)
+        repo.mkdir()
+        git(repo, "init", "--quiet")
+        git(
+            repo,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--",
+            base.repo,
+            f"{base.commit}:refs/port/new-base",
+        )
+        git(repo, "checkout", "--quiet", "-B", "port", base.commit)
+        return _Scratch(repo, base, base, base.commit, _excludes(pin), DEFAULT_ONTO)
+    reporter.step(f"{pin.project} {pin.version}: the pinned base, where the evidence was measured")
+    measured = open_base(pin, "git", cache, git, reporter, git_url=url)
+    target, onto_base = git_target(pin, onto, url, cache=cache, git=git, reporter=reporter)
+    old_tip = prepare_scratch(
+        repo, (measured, onto_base), pin.series_dir, pin, excludes=[], git=git
+    )
+    git(repo, "branch", "--quiet", "-D", "--", "port-old")
+    git(repo, "update-ref", "-d", "refs/port/old-base")
+    return _Scratch(repo, measured, onto_base, old_tip, [], target.upstream_branch or DEFAULT_ONTO)
+
+
+def _replay(
+    pin: Pin,
+    submitted: Pin,
+    scratch: _Scratch,
+    *,
+    onto: str,
+    git: Git,
+    as_submitter: Git,
+    reporter: Reporter,
+) -> list[str]:
+    """Replays each pull request's patches in turn; the head after each one."""
+    repo = scratch.repo
+    reporter.step(f"replaying {len(pin.patches)} patches onto {onto} ({scratch.onto.commit[:12]})")
+    heads: list[str] = []
+    for entry in pin.stack:
+        for patch in load_series(_only(submitted, entry.patches)):
+            if scratch.excludes and len(unshipped_files(pin, patch)) == len(patch.files):
+                reporter.info(f"{patch.name}: skipped, it only touches files the registry lacks")
+                continue
+            replayed = replay_patch(repo, patch.path, scratch.excludes, as_submitter)
+            if replayed.conflicts:
+                so_far = range_diff(
+                    repo,
+                    f"{scratch.measured.commit}..{scratch.old_tip}",
+                    f"{scratch.onto.commit}..HEAD",
+                    git,
+                )
+                raise PrConflict(replayed.conflicts, pin, onto, so_far)
+            how = "merged three-way" if replayed.three_way else "applied"
+            reporter.info(f"{patch.name}: {how}")
+        heads.append(git(repo, "rev-parse", "HEAD").stdout.strip())
+    return heads
+
+
+def _install(
+    repo: Path,
+    dest: Path,
+    *,
+    names: list[str],
+    heads: list[str],
+    base: str,
+    touched: frozenset[str],
+    git: Git,
+) -> None:
+    """The stack's branches into dest, under `install_branch`'s rules for the top one and the
+    same for the others; the tips recorded for the next run."""
+    known = known_tips(dest)
+    _check_lower_branches(dest, names[:-1], heads[:-1], base, known)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        install_branch(
+            repo,
+            dest,
+            branch=names[-1],
+            base=base,
+            tip=heads[-1],
+            touched=touched,
+            git=git,
+            known=known,
+        )
+    except DestinationRefused as exc:
+        # `install_branch` speaks of `tools apply` and its --dest; here it is --checkout.
+        raise DestinationRefused(
+            str(exc).replace("`tools apply`", "`tools pr`"),
+            hint=(exc.hint or "").replace("--dest", "--checkout") or None,
+        ) from exc
+    for name, head in zip(names[:-1], heads[:-1], strict=True):
+        git(dest, "branch", "--quiet", "-f", "--", name, head)
+    _record_tips(dest, heads)
+
+
+def prepare_stack(
     pin: Pin,
     *,
     source: SourceKind,
@@ -100,83 +360,91 @@ def prepare_branch(
     dest: Path,
     branch: str | None,
     git_url: str | None,
+    identity: Identity,
     cache: Cache,
     git: Git,
     reporter: Reporter,
     pr_number: int | None = None,
-) -> PreparedBranch:
-    name = branch or pin.branch
-    fragments = placeholders(c.path for patch in load_series(pin) for c in patch.files)
-    if source == "registry":
-        applied = apply_series(
-            ApplyOptions(pin=pin, source=source, dest=dest, git_url=git_url, branch=branch),
-            cache,
-            git,
-            reporter,
-        )
-        base = BranchBase(source="registry", ref=_measured_ref(pin), commit=pin.commit,
-                          measured_ref=_measured_ref(pin), measured_commit=pin.commit)  # fmt: skip
-        # The registry artifacts do not ship pyo3's newsfragments, so usually there are none.
-        shipped = tuple(f for f in fragments if (applied.dest / f).is_file())
-        return PreparedBranch(applied.dest, applied.branch, applied.head, base, DEFAULT_ONTO,
-                              fragments=shipped)  # fmt: skip
-
+) -> PreparedStack:
+    names = branch_names(pin, branch)
     url = git_url or pin.git_url
-    reporter.step(f"{pin.project} {pin.version}: the pinned base, where the evidence was measured")
-    measured = open_base(pin, "git", cache, git, reporter, git_url=url)
-    target, onto_base = git_target(pin, onto, url, cache=cache, git=git, reporter=reporter)
+    dest = dest.absolute()
     cache.root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="pr-branch-", dir=cache.root))
+    work = Path(tempfile.mkdtemp(prefix="pr-branch-", dir=cache.root))
     try:
-        repo = scratch / "repo"
-        old_tip = prepare_scratch(
-            repo, (measured, onto_base), pin.series_dir, pin, excludes=[], git=git
+        submitted = _submitted_series(pin, work / "series", identity, pr_number)
+        scratch = _open_scratch(
+            pin,
+            work / "repo",
+            source=source,
+            onto=onto,
+            url=url,
+            git_url=git_url,
+            cache=cache,
+            git=git,
+            reporter=reporter,
         )
-        reporter.step(f"replaying {len(pin.patches)} patches onto {onto} ({onto_base.commit[:12]})")
-        for path in _numbered_series(pin, scratch / "numbered", pr_number):
-            replayed = replay_patch(repo, path, [], git)
-            if replayed.conflicts:
-                so_far = range_diff(
-                    repo, f"{measured.commit}..{old_tip}", f"{onto_base.commit}..HEAD", git
-                )
-                raise PrConflict(replayed.conflicts, pin, onto, so_far)
-            how = "merged three-way" if replayed.three_way else "applied"
-            reporter.info(f"{path.name}: {how}")
-        head = git(repo, "rev-parse", "HEAD").stdout.strip()
-        # Only the branch is kept: the scratch refs of the replay go.
-        git(repo, "checkout", "--quiet", "-B", name, head, "--")
-        git(repo, "branch", "--quiet", "-D", "--", "port", "port-old")
-        for ref in ("refs/port/old-base", "refs/port/new-base"):
-            git(repo, "update-ref", "-d", ref)
-        git(repo, "remote", "add", "upstream", "--", url)
+        heads = _replay(
+            pin,
+            submitted,
+            scratch,
+            onto=onto,
+            git=git,
+            as_submitter=_AsSubmitter(git.runner, identity),
+            reporter=reporter,
+        )
+        # Only the stack's branches are kept: the scratch refs of the replay go.
+        for name, head in zip(names, heads, strict=True):
+            git(scratch.repo, "branch", "--quiet", "-f", "--", name, head)
+        git(scratch.repo, "checkout", "--quiet", names[-1], "--")
+        git(scratch.repo, "branch", "--quiet", "-D", "--", "port")
+        git(scratch.repo, "update-ref", "-d", "refs/port/new-base")
+        git(scratch.repo, "remote", "add", "upstream", "--", url)
         touched = frozenset(
             numbered(c.path, pr_number) if pr_number is not None else c.path
             for patch in load_series(pin)
             for c in patch.files
+            if not scratch.excludes or pin.is_shipped(c.path)
         )
-        dest = dest.absolute()
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        install_branch(repo, dest, branch=name, base=onto_base.commit, tip=head,
-                       touched=touched, git=git)  # fmt: skip
+        _install(
+            scratch.repo,
+            dest,
+            names=names,
+            heads=heads,
+            base=scratch.onto.commit,
+            touched=touched,
+            git=git,
+        )
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    base = BranchBase(source="git", ref=onto, commit=onto_base.commit,
-                      measured_ref=_measured_ref(pin), measured_commit=measured.commit)  # fmt: skip
-    if pr_number is not None:
-        fragments = [numbered(path, pr_number) for path in fragments]
-    return PreparedBranch(dest, name, head, base, target.upstream_branch or DEFAULT_ONTO,
-                          fragments=tuple(fragments), pr_number=pr_number)  # fmt: skip
+        shutil.rmtree(work, ignore_errors=True)
+    if source == "git":
+        base = BranchBase(
+            source="git",
+            ref=onto,
+            commit=scratch.onto.commit,
+            measured_ref=_measured_ref(pin),
+            measured_commit=scratch.measured.commit,
+        )
+    else:
+        base = BranchBase(
+            source="registry",
+            ref=_measured_ref(pin),
+            commit=pin.commit,
+            measured_ref=_measured_ref(pin),
+            measured_commit=pin.commit,
+        )
+    branches = []
+    for index, (entry, name, head) in enumerate(zip(pin.stack, names, heads, strict=True), 1):
+        files = [c.path for p in load_series(_only(pin, entry.patches)) for c in p.files]
+        fragments = [f for f in placeholders(files) if source == "git" or pin.is_shipped(f)]
+        if pr_number is not None:
+            fragments = [numbered(path, pr_number) for path in fragments]
+        branches.append(
+            StackBranch(index, entry.title, name, head, entry.patches, tuple(fragments))
+        )
+    return PreparedStack(dest, base, scratch.pr_base, tuple(branches), identity, pr_number)
 
 
-def _numbered_series(pin: Pin, where: Path, pr_number: int | None) -> list[Path]:
-    """The series' patch files, or copies whose placeholder newsfragments are named for the
-    pull request."""
-    if pr_number is None:
-        return list(pin.patch_paths)
-    where.mkdir()
-    copies = []
-    for path in pin.patch_paths:
-        copy = where / path.name
-        copy.write_bytes(number_patch(path.read_bytes().decode("utf-8"), pr_number).encode())
-        copies.append(copy)
-    return copies
+def _only(pin: Pin, patches: tuple[str, ...]) -> Pin:
+    """The pin with only `patches` of its series (for reading them)."""
+    return replace(pin, patches=patches)

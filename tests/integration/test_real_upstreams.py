@@ -150,16 +150,17 @@ def test_markdown_report_has_every_table(uv_report: dict[str, Any]) -> None:
 def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> None:
     out = tmp_path / "pr"
     report = Path(__file__).resolve().parents[2] / "reports" / "verify.json"
-    code, reporter = _tools("pr", project, "--report", str(report), "--out", str(out),
+    code, reporter = _tools("pr", "--author", "Pat Submitter <pat@submitter.dev>", project,
+                            "--report", str(report), "--out", str(out),
                             "--source", "registry")  # fmt: skip
     assert code == 0, reporter.text()
-    body = (out / "body.md").read_text()
+    pin = load_pins().select(project, None)
+    body = (out / f"pr-{len(pin.stack)}" / "body.md").read_text()
     assert "Unverified" not in body
-    assert "| new | new | `ext` | none |" in body
+    assert "| new | new | `ext` | none; " in body
     # the real projects of the older lines' reports next to it, cryptography's among them
     assert "| cryptography " in body
     assert "`verify-pyo3-0.28.3-maturin-1.16.0.json`" in body
-    pin = load_pins().select(project, None)
     commits = list(git.Repo(out / "checkout").iter_commits())
     assert len(commits) == len(pin.patches) + 1
 

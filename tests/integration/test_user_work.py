@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import RunTools
 from tests.hostile import tree_digest
-from tests.integration.test_pr_local import make_report
+from tests.integration.test_pr_local import AUTHOR, make_report
 from tests.upstream_fixture import FakeUpstream
 
 
@@ -84,11 +84,20 @@ def _report(tmp_path: Path, pins: Path) -> Path:
 def test_pr_refuses_an_out_holding_the_users_files(
     run_tools: RunTools, tmp_path: Path, pins: Path
 ) -> None:
-    out = tmp_path / "pr"
-    out.mkdir()
+    out = tmp_path / "pr" / "pr-1"
+    out.mkdir(parents=True)
     (out / "title.txt").write_text("my own title\n")
     before = tree_digest(out)
-    args = ("pr", "pyo3", "--report", str(_report(tmp_path, pins)), "--out", str(out))
+    args = (
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(_report(tmp_path, pins)),
+        "--out",
+        str(out.parent),
+    )
     refused = run_tools(*args, pins=pins)
     assert refused.code == 4
     assert "holds files the tools did not write (title.txt)" in refused.stderr
@@ -96,38 +105,47 @@ def test_pr_refuses_an_out_holding_the_users_files(
     assert tree_digest(out) == before
     forced = run_tools(*args, "--force", pins=pins)
     assert forced.code == 0, forced.stderr
-    assert (out / "title.txt").read_text().startswith("pyo3-build-config")
+    assert (out / "title.txt").read_text() == "pyo3-build-config: one pull request\n"
 
 
 def test_pr_rewrites_its_own_files(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
     out = tmp_path / "pr"
-    args = ("pr", "pyo3", "--report", str(_report(tmp_path, pins)), "--out", str(out))
+    args = (
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(_report(tmp_path, pins)),
+        "--out",
+        str(out),
+    )
     assert run_tools(*args, pins=pins).code == 0
     again = run_tools(*args, pins=pins)
     assert again.code == 0, again.stderr
-    (out / "body.md").write_text("edited by hand\n")
+    (out / "pr-1" / "body.md").write_text("edited by hand\n")
     edited = run_tools(*args, pins=pins)
     assert edited.code == 4
     assert "(body.md)" in edited.stderr
-    assert (out / "body.md").read_text() == "edited by hand\n"
+    assert (out / "pr-1" / "body.md").read_text() == "edited by hand\n"
 
 
 def test_pr_writes_nothing_when_a_later_step_fails(
     run_tools: RunTools, tmp_path: Path, pins: Path
 ) -> None:
     out = tmp_path / "pr"
-    result = run_tools("pr", "pyo3", "--report", str(_report(tmp_path, pins)), "--out", str(out),
-                       "--remote", str(tmp_path / "missing.git"), pins=pins)  # fmt: skip
+    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(_report(tmp_path, pins)),
+                       "--out", str(out), "--remote", str(tmp_path / "missing.git"),
+                       pins=pins)  # fmt: skip
     assert result.code == 5
-    assert not (out / "body.md").exists()
-    assert not (out / "title.txt").exists()
+    assert not (out / "pr-1").exists()
 
 
 def test_pr_out_naming_a_file(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
     out = tmp_path / "pr.txt"
     out.write_text("not a folder\n")
-    result = run_tools("pr", "pyo3", "--report", str(_report(tmp_path, pins)), "--out", str(out),
-                       pins=pins)  # fmt: skip
+    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(_report(tmp_path, pins)),
+                       "--out", str(out), pins=pins)  # fmt: skip
     assert result.code == 2
     assert "exists and is not a directory" in result.stderr
     assert out.read_text() == "not a folder\n"

@@ -5,6 +5,7 @@ Every value printed is escaped for Markdown unless a filter made it (`tools.mark
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ def gate_result(check: Mapping[str, Any]) -> markdown.Trusted:
     return markdown.Trusted("clean" if check["ok"] else "NOT clean")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def verbatim(value: object) -> markdown.Trusted:
+    """Tool output for a fenced block whose fence is longer than any backtick run in it:
+    control characters dropped, otherwise as it is."""
+    return markdown.Trusted(_CONTROL.sub("", str(value)).rstrip("\n"))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -45,6 +55,7 @@ def _environment() -> jinja2.Environment:
     env.filters["subject"] = markdown.subject
     env.filters["gate"] = gate_result
     env.filters["alternatives"] = alternative_rows
+    env.filters["verbatim"] = verbatim
     return env
 
 
