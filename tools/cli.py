@@ -36,7 +36,15 @@ from tools.gitops import Git
 from tools.gitvalues import check_branch, check_tag, check_url
 from tools.outdated import as_json, outdated, query, rows
 from tools.outdir import check_files
-from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
+from tools.pins import (
+    DEFAULT_PINS,
+    PROJECTS,
+    Pins,
+    is_packaged,
+    load_pins,
+    pin_as_json,
+    series_rows,
+)
 from tools.port import (
     PortConflict,
     PortOptions,
@@ -590,6 +598,12 @@ def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int
         else:
             if not (args.project and args.from_version and args.to):
                 raise ConfigError("tools port: PROJECT, --from and --to are required")
+            if is_packaged(args.pins):
+                raise ConfigError(
+                    f"--pins {args.pins} is the copy installed with the tools, which `tools "
+                    "port` does not write; nothing was changed",
+                    hint="pass --pins CHECKOUT/patches/pins.toml of a clone of this repository",
+                )
             options = PortOptions(
                 project=args.project,
                 from_version=args.from_version,
