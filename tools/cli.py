@@ -303,12 +303,14 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--json",
         type=Path,
         dest="json_path",
+        default=DEFAULT_VERIFY_JSON,
         help=f"write the JSON report here (default: {DEFAULT_VERIFY_JSON}, untracked; with "
         f"--summarize the summary, default {DEFAULT_SUMMARY_JSON})",
     )
     verify.add_argument(
         "--markdown",
         type=Path,
+        default=DEFAULT_VERIFY_MARKDOWN,
         help=f"write the Markdown report here (default: {DEFAULT_VERIFY_MARKDOWN}, untracked; "
         f"with --summarize the summary, default {DEFAULT_SUMMARY_MARKDOWN})",
     )
@@ -410,8 +412,12 @@ def _writable_file(option: str, path: Path | None) -> None:
 def _run_summarize(args: argparse.Namespace, reporter: Reporter) -> int:
     """The table across existing reports, written where --json/--markdown say (default out/),
     never over a file the tools did not write."""
-    json_path = args.json_path or DEFAULT_SUMMARY_JSON
-    md_path = args.markdown or DEFAULT_SUMMARY_MARKDOWN
+    # argparse keeps the default object itself when an option is not given.
+    json_path, md_path = args.json_path, args.markdown
+    if json_path is DEFAULT_VERIFY_JSON:
+        json_path = DEFAULT_SUMMARY_JSON
+    if md_path is DEFAULT_VERIFY_MARKDOWN:
+        md_path = DEFAULT_SUMMARY_MARKDOWN
     check_files([("--json", json_path), ("--markdown", md_path)])
     summaries = [verify_pairs.summarize(load_report(path), path) for path in args.summarize]
     reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
@@ -423,8 +429,6 @@ def _run_summarize(args: argparse.Namespace, reporter: Reporter) -> int:
 def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
     if args.summarize:
         return _run_summarize(args, reporter)
-    args.json_path = args.json_path or DEFAULT_VERIFY_JSON
-    args.markdown = args.markdown or DEFAULT_VERIFY_MARKDOWN
     _writable_file("--json", args.json_path)
     _writable_file("--markdown", args.markdown)
     if args.safety == "all":
@@ -661,6 +665,7 @@ def _cache(args: argparse.Namespace) -> Cache:
             f"cache directory {cache.root} exists and is not a directory",
             hint="pass another --cache-dir",
         )
+    cache.claim(given=args.cache_dir is not None)
     return cache
 
 

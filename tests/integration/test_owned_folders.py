@@ -13,7 +13,9 @@ from tests.hostile import tree_digest
 from tests.integration.test_pr_local import make_report
 from tests.port_fixture import releases
 from tests.upstream_fixture import FakeUpstream
+from tools.cli import main
 from tools.port import WORK_MARKER
+from tools.reporter import RecordingReporter
 
 
 def _users_folder(root: Path) -> Path:
@@ -105,11 +107,38 @@ def test_default_work_folder_in_the_cache_needs_no_marker(
     run_tools: RunTools, upstream: FakeUpstream, tmp_path: Path
 ) -> None:
     url, _ = releases(upstream)
+    assert run_tools("pins").code == 0  # the cache folder is made and tagged
     work = tmp_path / "cache" / "port"
     work.mkdir(parents=True)
     (work / "pyo3-0.9.0-to-1.0.0.range-diff").write_text("left by an earlier tools version\n")
     result = run_tools("port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url)
     assert result.code == 0, result.stderr
+
+
+def test_a_users_folder_as_cache_dir_is_refused(
+    upstream: FakeUpstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "project"
+    (mine / "builds" / "verify").mkdir(parents=True)
+    (mine / "builds" / "verify" / "notes.txt").write_text("mine\n")
+    (mine / "bases").mkdir()
+    before = tree_digest(mine)
+    dest = tmp_path / "dest"
+    args = ["--pins", str(upstream.pins_path), "--cache-dir", str(mine)]
+    code = main([*args, "apply", "pyo3", "--dest", str(dest)], reporter=RecordingReporter())
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert f"error: --cache-dir {mine} holds files that are not the tools' cache" in err
+    assert "hint: " in err
+    assert tree_digest(mine) == before
+    assert not dest.exists()
+    # A new folder becomes the tools' cache, tagged, and is used again later.
+    cache = tmp_path / "new-cache"
+    args = ["--pins", str(upstream.pins_path), "--cache-dir", str(cache)]
+    assert main([*args, "apply", "pyo3", "--dest", str(dest)], reporter=RecordingReporter()) == 0
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
+    again = tmp_path / "again"
+    assert main([*args, "apply", "pyo3", "--dest", str(again)], reporter=RecordingReporter()) == 0
 
 
 @pytest.fixture
