@@ -3,8 +3,10 @@ such as the tools' commit message or committer, which anyone can write."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import git
@@ -81,6 +83,51 @@ def test_base_commit_is_what_git_makes_of_the_artifacts(
     _forge("-C", tree, "add", "--all", "--force")
     _forge("-C", tree, "commit", "--quiet", "--no-verify", "-m", str(applied.message))
     assert _forge("-C", tree, "rev-parse", "HEAD") == applied.hexsha
+
+
+def test_artifacts_with_gitattributes_give_the_commit_git_makes(
+    run_tools: RunTools, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """pyo3's crates carry `* text=auto eol=lf` and files with CRLF line ends, which `git add`
+    stores with LF: the computed commit follows git, and a cached one is used again."""
+    crate = upstream.archives["pyo3-build-config"]
+    files = {
+        "pyo3-build-config-1.0.0/.gitattributes": (b"* text=auto eol=lf\n", 0o644),
+        "pyo3-build-config-1.0.0/notes.txt": (b"one\r\ntwo\r\n", 0o644),
+        "pyo3-build-config-1.0.0/run.sh": (b"#!/bin/sh\r\n", 0o755),
+    }
+    with tarfile.open(crate) as old:
+        members = [(m, old.extractfile(m).read()) for m in old.getmembers() if m.isfile()]  # type: ignore[union-attr]
+    with tarfile.open(crate, "w:gz") as new:
+        for member, data in members:
+            new.addfile(member, io.BytesIO(data))
+        for name, (data, mode) in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            new.addfile(info, io.BytesIO(data))
+    upstream.write_pins()
+
+    dest = tmp_path / "dest"
+    first = run_tools("apply", "pyo3", "--dest", str(dest))
+    assert first.code == 0, first.stderr
+    assert (dest / "pyo3-build-config/notes.txt").read_bytes() == b"one\ntwo\n"
+    assert os.access(dest / "pyo3-build-config/run.sh", os.X_OK)
+    base = git.Repo(dest).commit("HEAD~2")
+    pin = load_pins(upstream.pins_path).select("pyo3", None)
+    tree = tmp_path / "laid-out"
+    tree.mkdir()
+    for artifact in pin.artifacts:
+        lay_out(artifact, Path(artifact.url.removeprefix("file://")), tree)
+    _forge("-C", tree, "init", "--quiet")
+    _forge("-C", tree, "add", "--all", "--force")
+    _forge("-C", tree, "commit", "--quiet", "--no-verify", "-m", str(base.message))
+    assert _forge("-C", tree, "rev-parse", "HEAD") == base.hexsha
+
+    again = run_tools("apply", "pyo3", "--dest", str(tmp_path / "again"))
+    assert again.code == 0, again.stderr
+    assert "rebuilding" not in again.reporter.text()
+    assert "laying out" not in again.reporter.text()
+    assert git.Repo(tmp_path / "again").commit("HEAD~2").hexsha == base.hexsha
 
 
 def test_base_tampered_under_the_tools_labels_is_rebuilt(
