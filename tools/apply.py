@@ -175,8 +175,11 @@ def _record_tip(dest: Path, tip: str) -> None:
         return
     record = Path(repo.common_dir) / APPLIED_RECORD
     if tip not in _recorded_tips(repo):
-        with record.open("a", encoding="ascii") as handle:
-            handle.write(tip + "\n")
+        try:
+            with record.open("a", encoding="ascii") as handle:
+                handle.write(tip + "\n")
+        except OSError:
+            pass  # the branch is in place; a later apply then goes by the series' content alone
 
 
 def _check_destination(
