@@ -665,12 +665,17 @@ def _cache(args: argparse.Namespace) -> Cache:
             f"cache directory {cache.root} exists and is not a directory",
             hint="pass another --cache-dir",
         )
-    cache.claim(given=args.cache_dir is not None)
     return cache
+
+
+# The commands that write into the cache; it is made and tagged only for them.
+_CACHE_WRITERS = frozenset({"apply", "check", "verify", "audit", "pr", "port"})
 
 
 def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
     cache = _cache(args)
+    if args.command in _CACHE_WRITERS:
+        cache.claim(given=args.cache_dir is not None)
     pins = load_pins(args.pins)
     if args.command == "apply":
         return _run_apply(args, pins, cache, reporter)
