@@ -13,7 +13,7 @@ from git import BadName, GitCommandError, Repo
 
 from tools.cache import Cache
 from tools.errors import ApplyFailed, CommandFailed, DestinationRefused
-from tools.gitops import TOOLS_EMAIL, Git, changed_paths, commits_between, head_commit, open_repo
+from tools.gitops import Git, changed_paths, commits_between, head_commit, open_repo
 from tools.gitops import operation_in_progress as in_progress
 from tools.pins import Pin
 from tools.reporter import Reporter
@@ -49,6 +49,23 @@ class _Prepared:
     applied: tuple[str, ...]
     skipped: dict[str, tuple[str, ...]]
     touched: frozenset[str]
+
+
+# In a destination's git folder: every tip `tools apply` put there, one commit id a line. A commit
+# id stands for its content, so a branch is an earlier apply only when it is one of these (or
+# an ancestor of one), or when its commits are this series' own (see `_Series`).
+APPLIED_RECORD = "pyo3-base-python-tools-applied"
+
+
+@dataclass(frozen=True)
+class _Series:
+    """What an earlier apply of this series looks like on top of the base: per commit its tree,
+    author and message (the committer and dates aside), and the tips recorded in dest."""
+
+    base: str
+    tip: str
+    commits: tuple[tuple[str, str, str], ...]
+    recorded: frozenset[str]
 
 
 def _exclude_args(pin: Pin, source: SourceKind) -> list[str]:
@@ -132,14 +149,41 @@ def _apply_in_scratch(
     return _Prepared(tip, tuple(applied), skipped, touched)
 
 
+def _content(repo: Repo, base: str, head: str) -> tuple[tuple[str, str, str], ...] | None:
+    """base..head (oldest first) as (tree, author, message) per commit, or None when head does
+    not descend from base."""
+    commits = commits_between(repo, base, head)
+    if commits is None:
+        return None
+    return tuple(
+        (c.tree.hexsha, f"{c.author.name} <{c.author.email}> {c.authored_date}", str(c.message))
+        for c in reversed(commits)
+    )
+
+
+def _recorded_tips(repo: Repo) -> frozenset[str]:
+    try:
+        text = (Path(repo.common_dir) / APPLIED_RECORD).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if len(line.strip()) == 40)
+
+
+def _record_tip(dest: Path, tip: str) -> None:
+    repo = open_repo(dest)
+    if repo is None:
+        return
+    record = Path(repo.common_dir) / APPLIED_RECORD
+    if tip not in _recorded_tips(repo):
+        try:
+            with record.open("a", encoding="ascii") as handle:
+                handle.write(tip + "\n")
+        except OSError:
+            pass  # the branch is in place; a later apply then goes by the series' content alone
+
+
 def _check_destination(
-    dest: Path,
-    branch: str,
-    base: str,
-    tip: str,
-    touched: frozenset[str],
-    *,
-    known: frozenset[str] = frozenset(),
+    dest: Path, branch: str, series: _Series, touched: frozenset[str]
 ) -> Outcome:
     """What applying would do to dest, or raise when dest holds work of the user's."""
     if not dest.exists():
@@ -179,36 +223,47 @@ def _check_destination(
             hint="move them away (ignored files count too), or use another --dest",
         )
     head = head_commit(repo)
-    if head == tip:
+    if head == series.tip:
         return "unchanged"
-    if head == base:
+    if head == series.base:
         outcome: Outcome = "applied"
-    elif head is not None and (head in known or _is_earlier_apply(repo, base, head)):
+    elif head is not None and _is_earlier_apply(repo, series, head):
         outcome = "reapplied"
     else:
         raise DestinationRefused(
-            f"{dest} is at {head or 'no commit'}, which is neither the pinned base {base[:12]} "
-            "nor an earlier `tools apply`; nothing was changed",
+            f"{dest} is at {head or 'no commit'}, which is neither the pinned base "
+            f"{series.base[:12]} nor an earlier `tools apply` of this series; nothing was changed",
             hint="use a new --dest",
         )
-    _check_branch(repo, dest, branch, base, tip, known=known)
+    _check_branch(repo, dest, branch, series)
     return outcome
 
 
-def _is_earlier_apply(repo: Repo, base: str, commit: str) -> bool:
-    ours = commits_between(repo, base, commit)
-    return bool(ours) and all(c.committer.email == TOOLS_EMAIL for c in ours or ())
+def _is_earlier_apply(repo: Repo, series: _Series, commit: str) -> bool:
+    """Recognised by content, never by labels such as the committer: commit is a tip the tools
+    recorded in this destination (or lies on the way to one), or its commits on top of the base
+    have this series' trees, authors and messages."""
+    content = _content(repo, series.base, commit)
+    if not content:
+        return False
+    if content == series.commits:
+        return True
+    for recorded in series.recorded:
+        try:
+            if repo.is_ancestor(repo.commit(commit), repo.commit(recorded)):
+                return True
+        except (BadName, GitCommandError, ValueError):
+            continue
+    return False
 
 
-def _check_branch(
-    repo: Repo, dest: Path, branch: str, base: str, tip: str, *, known: frozenset[str] = frozenset()
-) -> None:
+def _check_branch(repo: Repo, dest: Path, branch: str, series: _Series) -> None:
     """An existing branch of that name is only moved when it is an earlier apply of this pin."""
     try:
         existing = repo.commit(f"refs/heads/{branch}").hexsha
     except (BadName, ValueError, GitCommandError):
         return
-    if existing in (base, tip) or existing in known or _is_earlier_apply(repo, base, existing):
+    if existing in (series.base, series.tip) or _is_earlier_apply(repo, series, existing):
         return
     raise DestinationRefused(
         f"{dest} already has a branch {branch!r} at {existing[:12]} that is not an earlier "
@@ -230,9 +285,21 @@ def install_branch(
 ) -> Outcome:
     """Puts `branch` (base..tip, prepared in the scratch repository) into dest: the scratch
     repository becomes dest when dest is new, else dest fetches the branch; never over work of
-    the user's (see `_check_destination`). `known`: commits the caller recorded as its own
-    earlier output in dest (`tools pr`, whose commits carry the submitter as committer)."""
-    outcome = _check_destination(dest, branch, base, tip, touched, known=known)
+    the user's (see `_check_destination`). The tip is recorded in dest's git folder. `known`:
+    commits the caller recorded as its own earlier output in dest (`tools pr`, whose commits
+    carry the submitter, not the tools, as author and committer)."""
+    prepared = open_repo(scratch)
+    if prepared is None:
+        raise CommandFailed(f"the scratch checkout {scratch} is not a repository")
+    commits = _content(prepared, base, tip)
+    dest_repo = open_repo(dest) if dest.is_dir() else None
+    series = _Series(
+        base=base,
+        tip=tip,
+        commits=commits or (),
+        recorded=(_recorded_tips(dest_repo) if dest_repo is not None else frozenset()) | known,
+    )
+    outcome = _check_destination(dest, branch, series, touched)
     if outcome == "created":
         if dest.exists():
             dest.rmdir()
@@ -246,6 +313,7 @@ def install_branch(
             raise DestinationRefused(
                 f"git refused to update {dest}: {exc}; nothing was changed"
             ) from exc
+    _record_tip(dest, tip)
     return outcome
 
 

@@ -42,7 +42,16 @@ from tools.errors import (
 from tools.gitops import Git
 from tools.gitvalues import check_branch, check_tag, check_url
 from tools.outdated import as_json, outdated, query, rows
-from tools.pins import DEFAULT_PINS, PROJECTS, Pins, load_pins, pin_as_json, series_rows
+from tools.outdir import check_files
+from tools.pins import (
+    DEFAULT_PINS,
+    PROJECTS,
+    Pins,
+    is_packaged,
+    load_pins,
+    pin_as_json,
+    series_rows,
+)
 from tools.port import (
     PortConflict,
     PortOptions,
@@ -79,6 +88,8 @@ from tools.verify.summary import print_summary
 # reports/ is refreshed only by naming it (see the README).
 DEFAULT_VERIFY_JSON = Path("out") / "verify.json"
 DEFAULT_VERIFY_MARKDOWN = Path("out") / "verify.md"
+DEFAULT_SUMMARY_JSON = Path("out") / "summary.json"
+DEFAULT_SUMMARY_MARKDOWN = Path("out") / "summary.md"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -343,7 +354,7 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         type=Path,
         nargs="+",
         metavar="REPORT",
-        help="build nothing: write summary.json and summary.md next to the first of these reports",
+        help="build nothing: write the table across these reports to --json and --markdown",
     )
     verify.add_argument(
         "--all-pins",
@@ -356,13 +367,15 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         type=Path,
         dest="json_path",
         default=DEFAULT_VERIFY_JSON,
-        help="write the JSON report here (default: %(default)s, untracked)",
+        help=f"write the JSON report here (default: {DEFAULT_VERIFY_JSON}, untracked; with "
+        f"--summarize the summary, default {DEFAULT_SUMMARY_JSON})",
     )
     verify.add_argument(
         "--markdown",
         type=Path,
         default=DEFAULT_VERIFY_MARKDOWN,
-        help="write the Markdown report here (default: %(default)s, untracked)",
+        help=f"write the Markdown report here (default: {DEFAULT_VERIFY_MARKDOWN}, untracked; "
+        f"with --summarize the summary, default {DEFAULT_SUMMARY_MARKDOWN})",
     )
 
 
@@ -491,13 +504,26 @@ def _writable_file(option: str, path: Path | None) -> None:
         raise ConfigError(f"{option} {path} exists and is not a file")
 
 
+def _run_summarize(args: argparse.Namespace, reporter: Reporter) -> int:
+    """The table across existing reports, written where --json/--markdown say (default out/),
+    never over a file the tools did not write."""
+    # argparse keeps the default object itself when an option is not given.
+    json_path, md_path = args.json_path, args.markdown
+    if json_path is DEFAULT_VERIFY_JSON:
+        json_path = DEFAULT_SUMMARY_JSON
+    if md_path is DEFAULT_VERIFY_MARKDOWN:
+        md_path = DEFAULT_SUMMARY_MARKDOWN
+    check_files([("--json", json_path), ("--markdown", md_path)])
+    summaries = [verify_pairs.summarize(load_report(path), path) for path in args.summarize]
+    reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
+    verify_pairs.write_summary(summaries, json_path, md_path)
+    reporter.step(f"wrote {json_path} and {md_path}")
+    return 0
+
+
 def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
     if args.summarize:
-        summaries = [verify_pairs.summarize(load_report(path), path) for path in args.summarize]
-        reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
-        written = verify_pairs.write_summary(summaries, args.summarize[0].parent)
-        reporter.step(f"wrote {written[0]} and {written[1]}")
-        return 0
+        return _run_summarize(args, reporter)
     _writable_file("--json", args.json_path)
     _writable_file("--markdown", args.markdown)
     if args.safety == "all":
@@ -511,6 +537,9 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
             raise ConfigError("--all-pins chooses the pins itself; drop --pyo3 and --maturin")
         pairs = verify_pairs.release_pairs(pins)
         directory = args.json_path.parent
+        summary_paths = (directory / "summary.json", directory / "summary.md")
+        # Refused before anything is built rather than after hours of builds.
+        check_files([("--json", summary_paths[0]), ("--markdown", summary_paths[1])])
     else:
         pairs = [select_pins(pins, args.pyo3, args.maturin)]
     real = real_plan(
@@ -551,8 +580,8 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
         summaries.append(verify_pairs.summarize(report.to_json(), json_path))
     if args.all_pins:
         reporter.table("Pairs", verify_pairs.HEADER, verify_pairs.rows(summaries))
-        written = verify_pairs.write_summary(summaries, directory)
-        reporter.step(f"wrote {written[0]} and {written[1]}")
+        verify_pairs.write_summary(summaries, *summary_paths)
+        reporter.step(f"wrote {summary_paths[0]} and {summary_paths[1]}")
     if failures:
         raise VerificationFailed(
             f"{len(failures)} expectation(s) failed; first: {failures[0]}",
@@ -704,21 +733,30 @@ def _run_port(args: argparse.Namespace, cache: Cache, reporter: Reporter) -> int
     git = Git(Runner(reporter))
     work = args.work or cache.root / "port"
     _check_location("--work", work, folder=True)
+    # The default folder is inside the tools' cache; one named by --work must carry the marker.
+    ours = args.work is None
     try:
         if args.abort:
-            reporter.step(f"removed the stopped port in {abort_port(work)}")
+            reporter.step(f"removed the stopped port in {abort_port(work, work_is_ours=ours)}")
             return 0
         if args.resume:
-            result = continue_port(work, git, reporter)
+            result = continue_port(work, git, reporter, work_is_ours=ours)
         else:
             if not (args.project and args.from_version and args.to):
                 raise ConfigError("tools port: PROJECT, --from and --to are required")
+            if is_packaged(args.pins):
+                raise ConfigError(
+                    f"--pins {args.pins} is the copy installed with the tools, which `tools "
+                    "port` does not write; nothing was changed",
+                    hint="pass --pins CHECKOUT/patches/pins.toml of a clone of this repository",
+                )
             options = PortOptions(
                 project=args.project,
                 from_version=args.from_version,
                 to=args.to,
                 source=args.source,
                 work=work,
+                work_is_ours=ours,
                 git_url=args.git_url,
                 registries=Registries(crate_index=args.crate_index, pypi=args.pypi),
             )
@@ -778,8 +816,14 @@ def _cache(args: argparse.Namespace) -> Cache:
     return cache
 
 
+# The commands that write into the cache; it is made and tagged only for them.
+_CACHE_WRITERS = frozenset({"apply", "check", "verify", "audit", "pr", "port"})
+
+
 def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
     cache = _cache(args)
+    if args.command in _CACHE_WRITERS:
+        cache.claim(given=args.cache_dir is not None)
     pins = load_pins(args.pins)
     if args.command == "apply":
         return _run_apply(args, pins, cache, reporter)

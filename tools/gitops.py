@@ -15,11 +15,10 @@ import git
 
 from tools.runner import Completed, Runner
 
-# Commits made by the tools carry this committer; it is how an earlier apply is recognised.
+# Commits made by the tools carry this committer. It is a label anyone can write, so nothing is
+# recognised by it: cached bases and earlier applies are recognised by their content.
 TOOLS_NAME = "pyo3-base-python tools"
 TOOLS_EMAIL = "tools@pyo3-base-python.invalid"
-# Fixed date for the imported registry base, which makes its commit id reproducible.
-BASE_DATE = "2000-01-01T00:00:00+0000"
 
 
 def sealed_env(*, author: bool = False, date: str | None = None) -> dict[str, str]:
@@ -33,6 +32,8 @@ def sealed_env(*, author: bool = False, date: str | None = None) -> dict[str, st
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "GIT_TERMINAL_PROMPT": "0",
+            # refs/replace/ in a repository must not change what a commit id stands for.
+            "GIT_NO_REPLACE_OBJECTS": "1",
             "GIT_COMMITTER_NAME": TOOLS_NAME,
             "GIT_COMMITTER_EMAIL": TOOLS_EMAIL,
             "LC_ALL": "C",
@@ -87,11 +88,13 @@ class Git:
         check: bool = True,
         author: bool = False,
         date: str | None = None,
+        input_text: str | None = None,
     ) -> Completed:
         return self.runner.run(
             ["git", *SEALED_OPTIONS, "-C", repo, *args],
             env=sealed_env(author=author, date=date),
             check=check,
+            input_text=input_text,
         )
 
     def clone(self, source: Path | str, dest: Path, *extra: str) -> Completed:

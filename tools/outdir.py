@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tools.errors import ConfigError, DestinationRefused
@@ -84,3 +84,29 @@ def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
         paths.append(path)
     write_atomic(out / MANIFEST, json.dumps(written, indent=2, sort_keys=True) + "\n")
     return paths
+
+
+def _ours(path: Path) -> bool:
+    """Whether the file at `path` is one the tools wrote and nobody changed since."""
+    written = _manifest(path.parent).get(path.name)
+    return written is not None and path.is_file() and _digest(path) == written
+
+
+def check_files(paths: Sequence[tuple[str, Path]]) -> None:
+    """Refuses files (each named with its option) that exist and are not the tools' own,
+    by the same manifest as an output folder's."""
+    for option, path in paths:
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_file() or path.is_symlink():
+            raise ConfigError(f"{option} {path} exists and is not a file")
+        if not _ours(path):
+            raise DestinationRefused(
+                f"{option} {path} is a file the tools did not write; nothing was changed",
+                hint=f"pass another {option}, or move that file away",
+            )
+
+
+def write_file(path: Path, text: str) -> Path:
+    """Writes one file atomically and records it in its folder's manifest."""
+    return write_files(path.parent, {path.name: text})[0]

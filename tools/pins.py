@@ -28,7 +28,19 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
-DEFAULT_PINS = Path(__file__).resolve().parent.parent / "patches" / "pins.toml"
+# In a checkout, the checkout's series; installed from a wheel, the copy shipped inside the
+# package (pyproject.toml maps patches/ to tools/_patches/), which is read-only for the tools.
+CHECKOUT_PINS = Path(__file__).resolve().parent.parent / "patches" / "pins.toml"
+PACKAGED_PINS = Path(__file__).resolve().parent / "_patches" / "pins.toml"
+DEFAULT_PINS = CHECKOUT_PINS if CHECKOUT_PINS.is_file() else PACKAGED_PINS
+
+
+def is_packaged(pins_path: Path) -> bool:
+    """Whether pins_path is the copy installed with the package (never written by the tools)."""
+    try:
+        return pins_path.resolve() == PACKAGED_PINS.resolve()
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)

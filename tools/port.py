@@ -29,6 +29,10 @@ from tools.series import parse_patch, unshipped_files
 from tools.sources import Base, SourceKind, open_base
 
 _FAILED = "error: patch failed: "
+# Written into the work folder when `tools port` makes or claims it; nothing in a folder without
+# it is removed or replaced.
+WORK_MARKER = ".tools-port-work"
+_SCRATCH = ("repo", "old-series", "state.json", "range-diff.txt")
 _CARRIED = "carried"
 _DROPPED = "dropped"
 
@@ -42,6 +46,8 @@ class PortOptions:
     work: Path
     git_url: str | None = None
     registries: Registries = dataclasses.field(default_factory=Registries)
+    # The default work folder lives in the tools' cache, which is theirs as a whole.
+    work_is_ours: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,40 @@ def _refuse_existing(old: Pin, target: Pin, pins_versions: set[str]) -> None:
         )
 
 
+def _is_marked(work: Path) -> bool:
+    marker = work / WORK_MARKER
+    return marker.is_file() and not marker.is_symlink()
+
+
+def check_work(work: Path, *, ours: bool = False) -> None:
+    """Refuses a work folder `tools port` did not make: one that exists, is not empty and holds
+    no marker. Nothing is written."""
+    if ours or _is_marked(work) or not (work.exists() or work.is_symlink()):
+        return
+    if not work.is_dir() or work.is_symlink():
+        raise DestinationRefused(
+            f"--work {work} exists and is not a folder `tools port` made; nothing was changed",
+            hint="pass a new or empty folder as --work",
+        )
+    entries = sorted(p.name for p in work.iterdir())
+    if entries:
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise DestinationRefused(
+            f"--work {work} holds files `tools port` did not make ({shown}); nothing was changed",
+            hint="pass a new or empty folder as --work",
+        )
+
+
+def _claim_work(work: Path, *, ours: bool) -> None:
+    """Makes (or takes an empty) work folder and marks it as the tools'."""
+    check_work(work, ours=ours)
+    work.mkdir(parents=True, exist_ok=True)
+    if not _is_marked(work):
+        (work / WORK_MARKER).write_text(
+            "made by `tools port`: its scratch repository and state live here\n", encoding="utf-8"
+        )
+
+
 def start_port(
     options: PortOptions,
     pins_path: Path,
@@ -185,6 +225,7 @@ def start_port(
     fetch: FetchText,
 ) -> PortResult:
     work = options.work.absolute()
+    check_work(work, ours=options.work_is_ours)
     if (work / "state.json").exists():
         raise DestinationRefused(
             f"a port is already in progress in {work}",
@@ -208,7 +249,7 @@ def start_port(
     _refuse_existing(old, target, {p.version for p in pins.for_project(old.project)})
     reporter.step(f"{old.project} {old.version}: preparing the {options.source} base")
     old_base = open_base(old, options.source, cache, git, reporter, git_url=url)
-    work.mkdir(parents=True, exist_ok=True)
+    _claim_work(work, ours=options.work_is_ours)
     series_copy = work / "old-series"
     shutil.rmtree(series_copy, ignore_errors=True)
     series_copy.mkdir()
@@ -396,8 +437,11 @@ def _replay(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResu
     return _export(work, state, git, reporter)
 
 
-def continue_port(work: Path, git: Git, reporter: Reporter) -> PortResult:
+def continue_port(
+    work: Path, git: Git, reporter: Reporter, *, work_is_ours: bool = False
+) -> PortResult:
     work = work.absolute()
+    check_work(work, ours=work_is_ours)
     state = _State.load(work)
     repo = work / "repo"
     name = state.current
@@ -438,9 +482,18 @@ def _has_markers(path: Path) -> bool:
     return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
-def abort_port(work: Path) -> Path:
+def abort_port(work: Path, *, work_is_ours: bool = False) -> Path:
+    """Removes the scratch repository and state of a stopped port, only in a work folder
+    `tools port` marked as its own; the marker and saved range-diffs stay."""
     work = work.absolute()
-    if not (work / "state.json").exists() and not (work / "repo").exists():
+    if not (work_is_ours or _is_marked(work)):
+        if not any((work / name).exists() for name in _SCRATCH):
+            raise ConfigError(f"no port in progress in {work}")
+        raise DestinationRefused(
+            f"{work} was not made by `tools port` (it has no {WORK_MARKER}); nothing was removed",
+            hint="remove its contents yourself if they are a port's",
+        )
+    if not any((work / name).exists() for name in _SCRATCH):
         raise ConfigError(f"no port in progress in {work}")
     for name in ("repo", "old-series"):
         shutil.rmtree(work / name, ignore_errors=True)
@@ -490,7 +543,7 @@ def _export(work: Path, state: _State, git: Git, reporter: Reporter) -> PortResu
     _write_series(target, texts, pins_path, state)
     saved = work / f"{state.project}-{state.from_version}-to-{target.version}.range-diff"
     saved.write_text(range_diff)
-    abort_port(work)
+    abort_port(work, work_is_ours=True)
     dropped = tuple(n for n in state.patches if state.done[n] == _DROPPED)
     carried = {n: tuple(state.unshipped[n]) for n in texts if n in state.unshipped}
     reporter.step(f"wrote {target.series_dir} and its pin in {pins_path}")

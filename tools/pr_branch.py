@@ -128,11 +128,17 @@ class _AsSubmitter(Git):
         check: bool = True,
         author: bool = False,
         date: str | None = None,
+        input_text: str | None = None,
     ) -> Completed:
         env = sealed_env(author=author, date=date)
         env["GIT_COMMITTER_NAME"] = self.identity.name
         env["GIT_COMMITTER_EMAIL"] = self.identity.email
-        return self.runner.run(["git", *SEALED_OPTIONS, "-C", repo, *args], env=env, check=check)
+        return self.runner.run(
+            ["git", *SEALED_OPTIONS, "-C", repo, *args],
+            env=env,
+            check=check,
+            input_text=input_text,
+        )
 
 
 def branch_names(pin: Pin, branch: str | None) -> list[str]:

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from git.exc import GitError
-
 from tools.cache import Cache
 from tools.errors import CommandFailed, ConfigError
-from tools.gitops import BASE_DATE, TOOLS_EMAIL, Git, open_repo
+from tools.gitops import TOOLS_EMAIL, TOOLS_NAME, Git, open_repo
 from tools.pins import Artifact, Pin
 from tools.reporter import Reporter
 
@@ -157,6 +155,9 @@ def _base_message(pin: Pin) -> str:
 
 # Bump when the way artifacts are laid out changes, so cached bases are rebuilt.
 _LAYOUT_VERSION = 2
+# The fixed date of every registry base commit, as given to git and as git writes it.
+_BASE_DATE = "2000-01-01T00:00:00+0000"
+_BASE_TIMESTAMP = "946684800 +0000"
 
 
 def _registry_key(pin: Pin) -> str:
@@ -170,57 +171,127 @@ def _registry_key(pin: Pin) -> str:
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _cached_base(repo_path: Path, pin: Pin, reporter: Reporter) -> str | None:
-    """The commit of a cached base that is what the tools made for this pin, else None."""
-    if not repo_path.exists():
-        return None
-    repo = open_repo(repo_path)
-    try:
-        if repo is not None and repo.head.is_valid():
-            commit = repo.head.commit
-            if (
-                commit.message == _base_message(pin)
-                and not commit.parents
-                and commit.committer.email == TOOLS_EMAIL
-                and not repo.is_dirty(untracked_files=True)
-            ):
-                return commit.hexsha
-    except (ValueError, OSError, GitError):
-        pass
+def _object_id(kind: bytes, body: bytes) -> bytes:
+    """A git object's id: the SHA-1 of its header and content."""
+    return hashlib.sha1(kind + b" " + str(len(body)).encode() + b"\0" + body).digest()
+
+
+_Tree = dict[str, "tuple[bytes, bytes] | _Tree"]
+
+
+def _laid_out_tree(staging: Path, git: Git) -> _Tree:
+    """The files `lay_out` wrote into staging (a fresh repository) as a nested tree of (mode,
+    blob id). Blob ids come from `git hash-object`, which applies the artifacts' own
+    .gitattributes (line-ending normalisation) exactly as `git add` does."""
+    files = sorted(
+        path.relative_to(staging).as_posix()
+        for path in staging.rglob("*")
+        if path.is_file() and path.relative_to(staging).parts[0] != ".git"
+    )
+    if not files:
+        raise ConfigError(f"the artifacts laid out in {staging} hold no files")
+    if any("\n" in name or "\r" in name for name in files):
+        raise ConfigError("an artifact holds a file name with a line break; refusing to lay it out")
+    listed = git(staging, "hash-object", "--stdin-paths", input_text="\n".join(files) + "\n")
+    blobs = listed.stdout.split()
+    if len(blobs) != len(files):
+        raise CommandFailed(f"git hash-object named {len(blobs)} blobs for {len(files)} files")
+    root: _Tree = {}
+    for name, blob in zip(files, blobs, strict=True):
+        mode = b"100755" if (staging / name).stat().st_mode & 0o111 else b"100644"
+        node = root
+        *folders, leaf = name.split("/")
+        for part in folders:
+            child = node.setdefault(part, {})
+            assert isinstance(child, dict)
+            node = child
+        node[leaf] = (mode, bytes.fromhex(blob))
+    return root
+
+
+def _tree_id(tree: _Tree) -> bytes:
+    """A tree object's id as git writes it: entries sorted by name, a folder's name sorting as
+    if it ended in '/'."""
+    entries = []
+    for name, value in tree.items():
+        if isinstance(value, dict):
+            entries.append((name + "/", b"40000", name, _tree_id(value)))
+        else:
+            entries.append((name, value[0], name, value[1]))
+    entries.sort(key=lambda entry: entry[0].encode())
+    body = b"".join(mode + b" " + name.encode() + b"\0" + oid for _, mode, name, oid in entries)
+    return _object_id(b"tree", body)
+
+
+def _base_commit(pin: Pin, staging: Path, git: Git) -> str:
+    """The id of the pin's reproducible base commit, computed from the verified artifacts laid
+    out in staging: one root commit of their files with the tools' fixed author, committer,
+    date and message. Computed, not read from any repository, so no label can stand in for it."""
+    tree = _tree_id(_laid_out_tree(staging, git))
+    who = f"{TOOLS_NAME} <{TOOLS_EMAIL}> {_BASE_TIMESTAMP}"
+    body = f"tree {tree.hex()}\nauthor {who}\ncommitter {who}\n\n{_base_message(pin)}"
+    return _object_id(b"commit", body.encode()).hex()
+
+
+def _cached_base(repo_path: Path, expected: str, git: Git, reporter: Reporter) -> bool:
+    """Whether the cached base at repo_path is the reproducible commit, intact; else it is
+    removed (it is in the tools' cache, under a name only they use) to be built again."""
+    if not (repo_path.exists() or repo_path.is_symlink()):
+        return False
+    if repo_path.is_dir() and not repo_path.is_symlink():
+        head = git(repo_path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        if head.returncode == 0 and head.stdout.strip() == expected:
+            # Every object's content against its id, so a rewritten object file is caught too.
+            checked = git(repo_path, "fsck", "--full", "--strict", "--no-dangling",
+                          "--no-progress", check=False)  # fmt: skip
+            if checked.returncode == 0:
+                return True
     reporter.warn(f"cached base {repo_path} is not what the tools made; rebuilding it")
-    shutil.rmtree(repo_path, ignore_errors=True)
-    return None
+    if repo_path.is_symlink() or not repo_path.is_dir():
+        repo_path.unlink()
+    else:
+        shutil.rmtree(repo_path, ignore_errors=True)
+    return False
 
 
 def registry_base(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Base:
-    """The pin's artifacts committed as the single, reproducible commit of a cached repo."""
+    """The pin's artifacts committed as the single, reproducible commit of a cached repo.
+
+    The commit id is computed from the verified artifacts every time, so a cached base is used
+    only when it is that commit, whatever labels (message, committer) it carries.
+    """
     if not pin.artifacts:
         raise ConfigError(
             f"{pin.project} {pin.version} has no registry artifacts in the pins",
             hint="use --source git",
         )
-    repo_path = cache.bases / f"{pin.project}-{pin.version}-{_registry_key(pin)}"
-    cached = _cached_base(repo_path, pin, reporter)
-    if cached is not None:
-        return Base(repo_path, cached, "registry", None)
     archives = [(a, fetch_artifact(a, cache, reporter)) for a in pin.artifacts]
-    reporter.step(f"laying out {pin.project} {pin.version} in upstream's repository layout")
+    repo_path = cache.bases / f"{pin.project}-{pin.version}-{_registry_key(pin)}"
     cache.bases.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{repo_path.name}.", dir=cache.bases))
     try:
-        for artifact, archive in archives:
-            files = lay_out(artifact, archive, staging)
-            reporter.info(f"{artifact.filename}: {files} files -> {artifact.path or '.'}/")
+        counts = [lay_out(artifact, archive, staging) for artifact, archive in archives]
         git(staging, "init", "--quiet")
+        expected = _base_commit(pin, staging, git)
+        if _cached_base(repo_path, expected, git, reporter):
+            return Base(repo_path, expected, "registry", None)
+        reporter.step(f"laying out {pin.project} {pin.version} in upstream's repository layout")
+        for (artifact, _archive), files in zip(archives, counts, strict=True):
+            reporter.info(f"{artifact.filename}: {files} files -> {artifact.path or '.'}/")
         git(staging, "add", "--all", "--force")
         git(staging, "commit", "--quiet", "--no-verify", "-m", _base_message(pin),
-            author=True, date=BASE_DATE)  # fmt: skip
+            author=True, date=_BASE_DATE)  # fmt: skip
+        built = git(staging, "rev-parse", "HEAD").stdout.strip()
+        if built != expected:
+            raise CommandFailed(
+                f"git committed the {pin.project} {pin.version} base as {built}, not as the "
+                f"reproducible {expected}",
+                hint="this git may not be supported; please report it",
+            )
         staging.replace(repo_path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    repo = open_repo(repo_path)
-    assert repo is not None
-    return Base(repo_path, repo.head.commit.hexsha, "registry", None)
+    return Base(repo_path, expected, "registry", None)
 
 
 def _mirror(cache: Cache, project: str, url: str, git: Git) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 import git
 
 from tests.conftest import RunTools
+from tests.integration.test_content_trust import amend_base
 from tests.upstream_fixture import FakeUpstream
 from tests.upstream_fixture import git as run_git
 
@@ -41,8 +42,7 @@ def test_changed_drop_list_rebuilds_the_base(
 def test_tampered_base_is_rebuilt(run_tools: RunTools, tmp_path: Path) -> None:
     assert run_tools("apply", "pyo3", "--dest", str(tmp_path / "one")).code == 0
     (base,) = (tmp_path / "cache" / "bases").iterdir()
-    (base / "src" / "lib.rs").write_text("tampered\n")
-    run_git(base, "commit", "-qam", "tampered")
+    amend_base(base, tmp_path / "scratch", "src/lib.rs", "tampered\n", message="tampered")
     result = run_tools("apply", "pyo3", "--dest", str(tmp_path / "two"))
     assert result.code == 0, result.stderr
     assert "is not what the tools made; rebuilding it" in result.reporter.text()

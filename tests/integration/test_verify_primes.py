@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 
 def _seed(cache: Path) -> None:
+    Cache(cache).claim(given=False)  # the tools' cache, tagged as such
     user = Cache.default().root
     for part in ("downloads", "bases", "builds/wheels"):
         source = user / part

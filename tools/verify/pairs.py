@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.markdown import text
-from tools.outdir import write_atomic
+from tools.outdir import check_files, write_file
 from tools.pins import Pin, Pins
 
 
@@ -82,9 +82,8 @@ def rows(summaries: list[PairSummary]) -> list[list[str]]:
              "ok" if s.ok else "FAILED", s.report] for s in summaries]  # fmt: skip
 
 
-def write_summary(summaries: list[PairSummary], directory: Path) -> tuple[Path, Path]:
-    json_path, md_path = directory / "summary.json", directory / "summary.md"
-    write_atomic(json_path, json.dumps([asdict(s) for s in summaries], indent=2) + "\n")
+def summary_texts(summaries: list[PairSummary]) -> tuple[str, str]:
+    """summary.json and summary.md: the table across the pairs."""
     lines = [
         "# Verify: every pinned pyo3 line with the newest maturin pin",
         "",
@@ -93,5 +92,12 @@ def write_summary(summaries: list[PairSummary], directory: Path) -> tuple[Path, 
         *("| " + " | ".join(text(value) for value in row) + " |" for row in rows(summaries)),
         "",
     ]
-    write_atomic(md_path, "\n".join(lines))
-    return json_path, md_path
+    return json.dumps([asdict(s) for s in summaries], indent=2) + "\n", "\n".join(lines)
+
+
+def write_summary(summaries: list[PairSummary], json_path: Path, md_path: Path) -> None:
+    """Writes the summary, never over a file the tools did not write (see `check_files`)."""
+    check_files([("--json", json_path), ("--markdown", md_path)])
+    json_text, md_text = summary_texts(summaries)
+    write_file(json_path, json_text)
+    write_file(md_path, md_text)
