@@ -24,9 +24,10 @@ from tools.verify.fixtures import FixtureName
 from tools.verify.frontends import Frontend
 from tools.verify.matrix import run_matrix
 from tools.verify.phases import PhaseClock
+from tools.verify.prefixes import plan_prefixes, run_prefixes, tree_label
 from tools.verify.primes import Primer
 from tools.verify.report import Report
-from tools.verify.safety import run_safety
+from tools.verify.safety import SCENARIOS, run_safety, selected_scenarios
 from tools.verify.upstream import run_upstream_checks
 
 
@@ -42,6 +43,7 @@ class VerifyOptions:
     other_python: Path | None
     ft_pair: Path | None = None
     real: tuple[str, ...] = ()  # sources of the real projects to audit
+    prefixes: bool = False  # measure each proper prefix of the pyo3 stack (`prefixes.py`)
 
 
 def find_other_python(python: Path, runner: Runner) -> Path | None:
@@ -98,7 +100,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
               for variant, wheel in wheels.items()}  # fmt: skip
     pyo3_series = series_hash(options.pyo3)
     primer = Primer(cache.builds / "primes", {
-        variant: f"pyo3 {options.pyo3.version} series {pyo3_series} at {pyo3_trees[variant]}"
+        variant: tree_label(options.pyo3, pyo3_trees[variant], pyo3_series)
         for variant in VARIANTS})  # fmt: skip
     ctx = VerifyContext(
         runner=runner,
@@ -129,7 +131,20 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
                                       cache, runner, reporter)  # fmt: skip
     phases.lap("upstream")
-    seconds = round(time.monotonic() - start, 1)  # the real projects are a phase of their own
+    seconds = round(time.monotonic() - start, 1)  # prefixes and real projects: phases apart
+    prefixes = []
+    prefixes_seconds = 0.0
+    plans = plan_prefixes(options.pyo3, selected_scenarios(options.scenarios), options.fixtures)
+    if options.prefixes and not plans:
+        reporter.info("the pyo3 stack is one pull request: no prefix to measure apart")
+    elif options.prefixes:
+        reporter.step(f"per-prefix evidence: {len(plans)} prefix(es) of the pyo3 stack")
+        prefixes_start = time.monotonic()
+        prefixes = run_prefixes(ctx, plans, run_series=pyo3_series,
+                                other_python=options.other_python, cache=cache, git=git,
+                                scenarios=SCENARIOS)  # fmt: skip
+        prefixes_seconds = round(time.monotonic() - prefixes_start, 1)
+    phases.lap("prefixes")
     real = []
     real_seconds = 0.0
     if options.real:
@@ -168,8 +183,16 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         real=real,
         real_seconds=real_seconds,
         phases=phases.seconds,
+        prefixes=prefixes,
+        prefixes_seconds=prefixes_seconds,
     )
 
 
 def select_pins(pins: Pins, pyo3: str | None, maturin: str | None) -> tuple[Pin, Pin]:
     return pins.select("pyo3", pyo3), pins.select("maturin", maturin)
+
+
+def prefixes_wanted(asked: bool | None, pyo3: Pin) -> bool:
+    """`--prefixes` / `--no-prefixes` as given; unsaid, on when the stack has more than one
+    pull request."""
+    return len(pyo3.stack) > 1 if asked is None else asked

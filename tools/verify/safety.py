@@ -34,7 +34,7 @@ from tools.platforms import HOST
 from tools.verify import verdicts
 from tools.verify.artifacts import Variant
 from tools.verify.context import VerifyContext, import_wheel
-from tools.verify.fixtures import Fixture, FixtureName
+from tools.verify.fixtures import OPT_IN_API, Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
 from tools.verify.matrix import prime_spec
 from tools.verify.observations import Build, Observation
@@ -78,7 +78,7 @@ class Measure:
 
     def _where(self, name: str) -> Path:
         self._primed_from = []  # every scenario starts here
-        where = self.ctx.work / "safety" / name
+        where = self.ctx.runs / "safety" / name
         shutil.rmtree(where, ignore_errors=True)
         return where
 
@@ -539,7 +539,8 @@ _ALL: list[Scenario] = [
     Scenario("downstream-opt-in",
              "new/new: a build script that opts in to the build environment's interpreter is "
              "rerun when it changes, while the pyo3 chain stays cached",
-             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in),
+             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in,
+             needs=f"pub fn {OPT_IN_API}("),
     *_per_frontend("inherited-other-version",
                    "maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the "
                    "caller's environment names another CPython minor version than the build is "
@@ -570,15 +571,20 @@ _ALL: list[Scenario] = [
              "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
              "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "
              "invocation and one frontend only",
-             "cached", Measure.alternative_env_dir, verdicts.stays_cached),
+             "cached", Measure.alternative_env_dir, verdicts.stays_cached, series=False),
     Scenario("alternative-no-isolation",
              "alternative, no series (maturin old, pyo3 old): `pip wheel --no-build-isolation` "
              "from one venv holding the build requirements; gives up build isolation",
-             "cached", Measure.alternative_no_isolation, verdicts.stays_cached),
+             "cached", Measure.alternative_no_isolation, verdicts.stays_cached, series=False),
     *PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
 ]  # fmt: skip
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}
+
+
+def selected_scenarios(names: list[str] | None) -> list[Scenario]:
+    """The scenarios a run selects: all for None, in their declared order."""
+    return [s for s in SCENARIOS.values() if names is None or s.name in names]
 
 
 def run_safety(
