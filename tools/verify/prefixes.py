@@ -245,9 +245,13 @@ def _fixes(cells: Sequence[Mapping[str, Any]], status_quo: Sequence[Mapping[str,
 def _regressions(safety: Sequence[Mapping[str, Any]], cells_ok: bool) -> str:
     ran = [s for s in safety if not s.get("skipped")]
     failed = [s["scenario"] for s in ran if not s["ok"]]
-    absent = [f"{s['scenario']} ({s['observed'].removeprefix('not applicable: ')})"
-              for s in safety if s.get("skipped", "").startswith("not applicable")]  # fmt: skip
-    text = f"FAILED: {', '.join(failed)}" if failed else f"all {len(ran)} scenarios held"
+    absent = [
+        f"{s['scenario']} ({s['observed'].removeprefix('not applicable: ')})"
+        for s in safety
+        if s.get("skipped", "").startswith("not applicable")
+    ]
+    held = "the 1 scenario held" if len(ran) == 1 else f"all {len(ran)} scenarios held"
+    text = f"FAILED: {', '.join(failed)}" if failed else held
     if not cells_ok:
         text += "; a new/new cell FAILED"
     if absent:
@@ -275,8 +279,13 @@ def stack_rows(report: Mapping[str, Any]) -> list[StackRow]:
         )
     names = {s["scenario"] for prefix in prefixes for s in prefix["safety"]}
     safety = [s for s in report["safety"] if s["scenario"] in names]
-    whole = [c for c in report["cells"] if c["frontend"] == "uv" and c["fixture"] in PREFIX_FIXTURES
-             and c["maturin"] == c["pyo3"] == "new"]  # fmt: skip
+    whole = [
+        c
+        for c in report["cells"]
+        if c["frontend"] == "uv"
+        and c["fixture"] in PREFIX_FIXTURES
+        and c["maturin"] == c["pyo3"] == "new"
+    ]
     cells_ok = all(c["ok"] for c in whole)
     rows.append(
         StackRow(

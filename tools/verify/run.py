@@ -18,13 +18,20 @@ from tools.pins import Pin, Pins
 from tools.platforms import HOST
 from tools.reporter import Reporter
 from tools.runner import Runner
-from tools.verify.artifacts import VARIANTS, maturin_wheels, series_hash, source_trees, wheelhouse
+from tools.verify.artifacts import (
+    VARIANTS,
+    build_requirement_wheel,
+    maturin_wheels,
+    series_hash,
+    source_trees,
+    wheelhouse,
+)
 from tools.verify.context import VerifyContext
 from tools.verify.fixtures import FixtureName
 from tools.verify.frontends import Frontend
 from tools.verify.matrix import run_matrix
 from tools.verify.phases import PhaseClock
-from tools.verify.prefixes import plan_prefixes, run_prefixes, tree_label
+from tools.verify.prefixes import PrefixResult, plan_prefixes, run_prefixes, tree_label
 from tools.verify.primes import Primer
 from tools.verify.report import Report
 from tools.verify.safety import SCENARIOS, run_safety, selected_scenarios
@@ -84,6 +91,23 @@ def environment(runner: Runner, options: VerifyOptions) -> dict[str, str]:
     }
 
 
+def _prefix_phase(
+    ctx: VerifyContext, options: VerifyOptions, cache: Cache, git: Git, series: str
+) -> tuple[list[PrefixResult], float]:
+    """The per-prefix evidence (`prefixes.py`) when asked for, and its seconds."""
+    if not options.prefixes:
+        return [], 0.0
+    plans = plan_prefixes(options.pyo3, selected_scenarios(options.scenarios), options.fixtures)
+    if not plans:
+        ctx.reporter.info("the pyo3 stack is one pull request: no prefix to measure apart")
+        return [], 0.0
+    ctx.reporter.step(f"per-prefix evidence: {len(plans)} proper prefix(es) of the pyo3 stack")
+    start = time.monotonic()
+    prefixes = run_prefixes(ctx, plans, run_series=series, other_python=options.other_python,
+                            cache=cache, git=git, scenarios=SCENARIOS)  # fmt: skip
+    return prefixes, round(time.monotonic() - start, 1)
+
+
 def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = time.monotonic()
@@ -96,7 +120,8 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     maturin_trees = source_trees(options.maturin, cache, git, reporter)
     wheels = maturin_wheels(options.maturin, maturin_trees, cache, runner, reporter)
     work = cache.builds / "verify"
-    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel)
+    requirement = build_requirement_wheel(cache, runner, options.python)
+    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel, [requirement])
               for variant, wheel in wheels.items()}  # fmt: skip
     pyo3_series = series_hash(options.pyo3)
     primer = Primer(cache.builds / "primes", {
@@ -132,18 +157,7 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
                                       cache, runner, reporter)  # fmt: skip
     phases.lap("upstream")
     seconds = round(time.monotonic() - start, 1)  # prefixes and real projects: phases apart
-    prefixes = []
-    prefixes_seconds = 0.0
-    plans = plan_prefixes(options.pyo3, selected_scenarios(options.scenarios), options.fixtures)
-    if options.prefixes and not plans:
-        reporter.info("the pyo3 stack is one pull request: no prefix to measure apart")
-    elif options.prefixes:
-        reporter.step(f"per-prefix evidence: {len(plans)} prefix(es) of the pyo3 stack")
-        prefixes_start = time.monotonic()
-        prefixes = run_prefixes(ctx, plans, run_series=pyo3_series,
-                                other_python=options.other_python, cache=cache, git=git,
-                                scenarios=SCENARIOS)  # fmt: skip
-        prefixes_seconds = round(time.monotonic() - prefixes_start, 1)
+    prefixes, prefixes_seconds = _prefix_phase(ctx, options, cache, git, pyo3_series)
     phases.lap("prefixes")
     real = []
     real_seconds = 0.0
