@@ -298,9 +298,10 @@ def test_use_base_python() -> None:
 
 def test_build_requirement() -> None:
     obs = _pair(
-        Build("first", REBUILD), Build("second", "cached"),
+        Build("first", REBUILD),
+        Build("second", "cached"),
         **{"use-base-python": f"build FAILED: {NO_REQUIREMENT}"},
-    )  # fmt: skip
+    )
     verdict = verdicts.build_requirement(obs)
     assert verdict.ok
     assert verdict.observed.startswith("use-base-python: build FAILED: ")

@@ -46,12 +46,16 @@ _SCENARIOS = (
 )  # fmt: skip
 # Rows shown only when the report has their scenario (reports older than it do not).
 _WHEN_MEASURED = (
-    ("alternative-use-base-python-uv", "use-base-python",
-     "no series: maturin's `use-base-python` (`MATURIN_PEP517_USE_BASE_PYTHON=1`)", "uv",
-     "opt-in per project or build; build scripts are handed the base interpreter, without the "
-     "build environment's packages (`use-base-python-build-requirement`)"),
+    (
+        "alternative-use-base-python-uv",
+        "use-base-python",
+        "no series: maturin's `use-base-python` (`MATURIN_PEP517_USE_BASE_PYTHON=1`)",
+        "uv",
+        "opt-in per project or build; build scripts are handed the base interpreter, without the "
+        "build environment's packages (`use-base-python-build-requirement`)",
+    ),
     ("alternative-use-base-python-build", "use-base-python", "the same", "build", "the same"),
-)  # fmt: skip
+)
 _FIRST, _SECOND = "first", "second"
 
 

@@ -76,8 +76,21 @@ def build_requirement_wheel(cache: Cache, runner: Runner, python: Path) -> Path:
     partial = folder / f".download-{req.name}"
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        runner.run([python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary",
-                    ":all:", "--dest", partial, req.requirement])  # fmt: skip
+        runner.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "--dest",
+                partial,
+                req.requirement,
+            ]
+        )
         got = partial / req.wheel
         digest = hashlib.sha256(got.read_bytes()).hexdigest() if got.is_file() else "no file"
         if digest != req.sha256:

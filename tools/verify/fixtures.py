@@ -78,7 +78,10 @@ def render_fixture(
             target.with_suffix("").write_text(text, encoding="utf-8")
         else:
             shutil.copy2(path, target)
-    modules = {"ext": "verify_ext", "abi3": "verify_abi3",
-               "build-requirement": "verify_build_requirement"}  # fmt: skip
+    modules = {
+        "ext": "verify_ext",
+        "abi3": "verify_abi3",
+        "build-requirement": "verify_build_requirement",
+    }
     module = modules.get(name, "verify_downstream")
     return Fixture(name, dest, module)

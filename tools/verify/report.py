@@ -86,8 +86,9 @@ def report_frontends(data: Mapping[str, Any]) -> list[str]:
 
 def render_markdown(data: dict[str, Any]) -> str:
     """Markdown from the JSON form, so a committed report can be rendered again."""
-    return render_template("verify-report.md.j2", report=data, frontends=report_frontends(data),
-                           stack=stack_rows(data))  # fmt: skip
+    return render_template(
+        "verify-report.md.j2", report=data, frontends=report_frontends(data), stack=stack_rows(data)
+    )
 
 
 def write_markdown(report: Report, path: Path) -> None:

@@ -103,8 +103,15 @@ def _prefix_phase(
         return [], 0.0
     ctx.reporter.step(f"per-prefix evidence: {len(plans)} proper prefix(es) of the pyo3 stack")
     start = time.monotonic()
-    prefixes = run_prefixes(ctx, plans, run_series=series, other_python=options.other_python,
-                            cache=cache, git=git, scenarios=SCENARIOS)  # fmt: skip
+    prefixes = run_prefixes(
+        ctx,
+        plans,
+        run_series=series,
+        other_python=options.other_python,
+        cache=cache,
+        git=git,
+        scenarios=SCENARIOS,
+    )
     return prefixes, round(time.monotonic() - start, 1)
 
 

@@ -401,14 +401,19 @@ class Measure:
         script, which runs whatever the copy holds, the copy forgetting the fixture's package."""
         fixture = self.ctx.fixture(name, pyo3, where)
         seeded = name if name in ("ext", "abi3", "downstream") else "ext"
-        seed = self.ctx.primer.seed(self.ctx, prime_spec(maturin, pyo3, seeded, "uv"),
-                                    where / "target", fixture.project)  # fmt: skip
-        self._primed_from.append(f"none, the target dir a copy of {_built_by(seed)}, "
-                                 f"{seed.cold_from}")  # fmt: skip
+        seed = self.ctx.primer.seed(
+            self.ctx, prime_spec(maturin, pyo3, seeded, "uv"), where / "target", fixture.project
+        )
+        self._primed_from.append(
+            f"none, the target dir a copy of {_built_by(seed)}, {seed.cold_from}"
+        )
         setup = self.ctx.setup(maturin, where / "target", **env)
         try:
-            return fixture, setup, build_wheel(self.ctx.runner, frontend, fixture.project,
-                                               where / "first", setup)  # fmt: skip
+            return (
+                fixture,
+                setup,
+                build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup),
+            )
         except CommandFailed as exc:
             return fixture, setup, failure_line(exc)
 
@@ -419,23 +424,31 @@ class Measure:
         where = self._where(f"alternative-use-base-python-{frontend}")
         stage = f"alternative-use-base-python-{frontend}"
         # downstream's build script imports a build requirement with pyo3's interpreter
-        _, setup, first = self._attempt(where / "downstream", "downstream", "old", "old",
-                                        frontend, **USE_BASE_PYTHON)  # fmt: skip
+        _, setup, first = self._attempt(
+            where / "downstream", "downstream", "old", "old", frontend, **USE_BASE_PYTHON
+        )
         runs: list[tuple[str, BuildRun]] = []
         if isinstance(first, str):
             downstream = f"build FAILED: {first}"
         else:
-            again = build_wheel(self.ctx.runner, frontend, where / "downstream" / "project",
-                                where / "downstream" / "second", setup)  # fmt: skip
+            again = build_wheel(
+                self.ctx.runner,
+                frontend,
+                where / "downstream" / "project",
+                where / "downstream" / "second",
+                setup,
+            )
             runs += [("downstream first", first), ("downstream second", again)]
             downstream = _build("downstream second", again).outcome
         # ext: the first build only warms the target dir with the setting: a prime whose key
         # holds it (not seeded: the alternatives table reads its first build as a cold one).
-        primed = self._primed("old", "old", frontend=frontend, stage=stage,
-                              MATURIN_PEP517_USE_BASE_PYTHON="1")  # fmt: skip
+        primed = self._primed(
+            "old", "old", frontend=frontend, stage=stage, MATURIN_PEP517_USE_BASE_PYTHON="1"
+        )
         setup = self.ctx.setup("old", primed.target, **USE_BASE_PYTHON)
-        second = build_wheel(self.ctx.runner, frontend, primed.fixture.project, where / "second",
-                             setup)  # fmt: skip
+        second = build_wheel(
+            self.ctx.runner, frontend, primed.fixture.project, where / "second", setup
+        )
         imported = self._import(second, primed.fixture, where / "check")
         runs += [("first", primed.cold), ("second", second)]
         return self._observe(runs, imported, downstream=downstream)
@@ -450,20 +463,26 @@ class Measure:
             return Observation(
                 not_applicable=f"the base interpreter {base} has {module} installed itself"
             )
-        _, _, stock = self._attempt(where / "use-base-python", "build-requirement", "old", "old",
-                                    "uv", **USE_BASE_PYTHON)  # fmt: skip
+        _, _, stock = self._attempt(
+            where / "use-base-python", "build-requirement", "old", "old", "uv", **USE_BASE_PYTHON
+        )
         outcome = f"build FAILED: {stock}" if isinstance(stock, str) else "built"
         # With the series: the first build only warms a new/new target dir for the fixture, a
         # prime seeded with the matrix's new/new ext prime (the same pyo3 chain; the fixture's
         # own package, whose build script is what is judged, is forgotten).
-        primed = self._primed("new", "new", "build-requirement",
-                              stage="use-base-python-build-requirement",
-                              seed=prime_spec("new", "new", "ext", "uv"))  # fmt: skip
+        primed = self._primed(
+            "new",
+            "new",
+            "build-requirement",
+            stage="use-base-python-build-requirement",
+            seed=prime_spec("new", "new", "ext", "uv"),
+        )
         setup = self.ctx.setup("new", primed.target)
         second = self._uv(primed.fixture, setup, where / "second")
         imported = self._import(second, primed.fixture, where / "check")
-        return self._observe([("first", primed.cold), ("second", second)], imported,
-                             **{"use-base-python": outcome})  # fmt: skip
+        return self._observe(
+            [("first", primed.cold), ("second", second)], imported, **{"use-base-python": outcome}
+        )
 
     def pip_default_isolation(self) -> Observation:
         """new/new through pip's default build isolation (no venv: `PYTHONPATH` points at a

@@ -38,8 +38,14 @@ class ScenarioResult:
     ) -> ScenarioResult:
         """A scenario the pyo3 tree under test cannot run (a prefix of the stack lacks what a
         later pull request adds): no verdict, "not applicable" and the reason in the report."""
-        return cls(scenario, description, expected, f"not applicable: {reason}", True,
-                   skipped=f"not applicable: {reason}")  # fmt: skip
+        return cls(
+            scenario,
+            description,
+            expected,
+            f"not applicable: {reason}",
+            True,
+            skipped=f"not applicable: {reason}",
+        )
 
 
 @dataclass(frozen=True)
