@@ -14,6 +14,7 @@ import pytest
 from tools.cli import _parser
 from tools.pins import DEFAULT_PINS, Pin, StackEntry, load_pins
 from tools.reportdata import load_report, report_type_problem
+from tools.reporter import RecordingReporter
 from tools.verify.artifacts import Variant, series_hash
 from tools.verify.fixtures import FIXTURES, OPT_IN_API, FixtureName
 from tools.verify.matrix import CellResult
@@ -30,6 +31,7 @@ from tools.verify.report import Report, render_markdown, write_json
 from tools.verify.run import prefixes_wanted
 from tools.verify.safety import SCENARIOS, selected_scenarios
 from tools.verify.scenario import ScenarioResult
+from tools.verify.summary import print_summary
 
 OPT_IN = f"pub fn {OPT_IN_API}("
 STOCK_ONLY = {name for name, s in SCENARIOS.items() if not s.series}
@@ -321,3 +323,15 @@ def test_a_prefix_primer_shares_what_the_run_made_and_its_facts(tmp_path: Path) 
 @pytest.mark.parametrize("name", ["use-base-python-build-requirement", "base-dropped"])
 def test_scenarios_that_build_the_series_are_repeated_per_prefix(name: str) -> None:
     assert SCENARIOS[name].series
+
+
+def test_the_terminal_summary_has_the_stack_table() -> None:
+    reporter = RecordingReporter()
+    print_summary(_report([_prefix(regress=True)]), reporter)
+    (stack,) = [table for table in reporter.tables if table[0].startswith("Stack")]
+    assert [row[0] for row in stack[2]] == ["1", "2"]
+    assert stack[2][0][-1] == "FAILED"
+    assert stack[2][0][3].startswith("FAILED: base-dropped")
+    quiet = RecordingReporter()
+    print_summary(_report([]), quiet)
+    assert not [table for table in quiet.tables if table[0].startswith("Stack")]
