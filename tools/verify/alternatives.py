@@ -44,7 +44,7 @@ _SCENARIOS = (
      "no series: `pip wheel --no-build-isolation` from one venv", "pip",
      "no build isolation: the build requirements are whatever that venv holds"),
 )  # fmt: skip
-# Rows shown only when the report has their scenario (reports older than it do not).
+# Rows shown only when the report has one of their scenarios (reports older than they do not).
 _WHEN_MEASURED = (
     (
         "alternative-use-base-python-uv",
@@ -100,7 +100,7 @@ def alternative_rows(report: Mapping[str, Any]) -> list[AlternativeRow]:
         "nothing, once both halves are released",
     )
     safety = {s["scenario"]: s for s in report["safety"]}
-    present = tuple(row for row in _WHEN_MEASURED if row[0] in safety)
+    present = _WHEN_MEASURED if any(row[0] in safety for row in _WHEN_MEASURED) else ()
     for name, kind, how, frontend, cost in _SCENARIOS + present:
         row = AlternativeRow(kind, Trusted(how), frontend, Trusted(cost))
         scenario = safety.get(name)
