@@ -80,7 +80,13 @@ from tools.verify import pairs as verify_pairs
 from tools.verify.fixtures import FIXTURES
 from tools.verify.frontends import FRONTENDS
 from tools.verify.report import write_json, write_markdown
-from tools.verify.run import VerifyOptions, find_other_python, select_pins, verify
+from tools.verify.run import (
+    VerifyOptions,
+    find_other_python,
+    prefixes_wanted,
+    select_pins,
+    verify,
+)
 from tools.verify.safety import SCENARIOS
 from tools.verify.summary import print_summary
 
@@ -350,6 +356,13 @@ def _add_verify_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         f"'default' ({describe_defaults()}), 'none', or comma-separated names or NAME==VERSION",
     )
     verify.add_argument(
+        "--prefixes",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure each proper prefix of the pyo3 stack apart, after the run's own phases "
+        "(default: on when the stack has more than one pull request)",
+    )
+    verify.add_argument(
         "--summarize",
         type=Path,
         nargs="+",
@@ -570,6 +583,7 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
             other_python=other_python,
             ft_pair=args.ft_pair,
             real=tuple(real[pyo3.version]),
+            prefixes=prefixes_wanted(args.prefixes, pyo3),
         )
         report = verify(options, cache, reporter)
         write_json(report, json_path)

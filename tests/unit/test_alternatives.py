@@ -60,3 +60,35 @@ def test_figures_come_from_the_cells_and_the_scenarios() -> None:
     assert (status_quo.compiled, status_quo.second_s) == (("pyo3-ffi", "pyo3"), 6.7)
     missing = rows[1]
     assert (missing.compiled, missing.first_s, missing.second_s) == ((), 0.0, 0.0)
+
+
+def test_use_base_python_rows_appear_when_the_report_measured_them() -> None:
+    seconds = {"downstream first": 3.0, "first": 14.2, "second": 0.4}
+    report = {
+        **REPORT,
+        "safety": [
+            *REPORT["safety"],
+            _scenario("alternative-use-base-python-uv", seconds=seconds, compiled=["verify-ext"]),
+            _scenario("alternative-use-base-python-build", skipped="not here"),
+        ],
+    }
+    rows = alternative_rows(report)
+    kinds = [(r.kind, r.frontend, r.measured) for r in rows]
+    assert kinds[6:8] == [("use-base-python", "uv", True), ("use-base-python", "build", False)]
+    assert kinds[8][0] == "status quo"
+    uv = rows[6]
+    assert (uv.compiled, uv.first_s, uv.second_s) == ((), 14.2, 0.4)
+    assert "MATURIN_PEP517_USE_BASE_PYTHON=1" in uv.how
+    assert "base interpreter" in uv.cost
+    # a report from before the scenario existed has no such row
+    assert all(r.kind != "use-base-python" for r in alternative_rows(REPORT))
+
+
+def test_both_use_base_python_rows_show_when_one_was_run() -> None:
+    seconds = {"first": 14.2, "second": 0.4}
+    only_uv = {
+        **REPORT,
+        "safety": [*REPORT["safety"], _scenario("alternative-use-base-python-uv", seconds=seconds)],
+    }
+    rows = [(r.kind, r.frontend, r.measured) for r in alternative_rows(only_uv)]
+    assert rows[6:8] == [("use-base-python", "uv", True), ("use-base-python", "build", False)]

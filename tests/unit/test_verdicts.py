@@ -36,7 +36,7 @@ def test_every_scenario_has_a_verdict_tested_here() -> None:
         verdicts.rerun_triggers, verdicts.downstream_current_interpreter,
         verdicts.downstream_opt_in, verdicts.inherited_other_version,
         verdicts.inherited_overridden, verdicts.base_reinstalled, verdicts.free_threading,
-        verdicts.two_venvs_one_base,
+        verdicts.two_venvs_one_base, verdicts.use_base_python, verdicts.build_requirement,
     }  # fmt: skip
     assert {scenario.verdict for scenario in SCENARIOS.values()} <= tested
 
@@ -265,3 +265,53 @@ def test_a_build_that_failed_is_a_failed_scenario_whatever_its_verdict() -> None
         assert result.observed == f"build FAILED: {PIP_FAILURE}"
     cached = Build("second", "cached")
     assert verdicts.stays_cached(_pair(Build("first", REBUILD), cached)).ok
+
+
+# What a build script's panic looks like once `failure_line` has picked it out of the log.
+NO_REQUIREMENT = (
+    "uv failed to build project (exit 2) / verify-build-requirement: "
+    f"{BASE} cannot import tomli_w: ModuleNotFoundError: No module named 'tomli_w'"
+)
+
+
+def test_use_base_python() -> None:
+    obs = _pair(
+        Build("first", REBUILD),
+        Build("second", "cached"),
+        downstream=f"build FAILED: {NO_REQUIREMENT}",
+    )
+    assert verdicts.use_base_python(obs) == verdicts.Verdict(
+        True, f"ext cached; downstream build FAILED: {NO_REQUIREMENT}"
+    )
+    # ext recompiled the chain on its second build: use-base-python did not keep it cached
+    assert not verdicts.use_base_python(
+        _not(obs, builds=(obs.builds[0], Build("second", REBUILD)))
+    ).ok
+    assert not verdicts.use_base_python(_not(obs, imported=False)).ok
+    # downstream built: the base interpreter had what its build script imports, unexpected
+    assert not verdicts.use_base_python(_not(obs, facts={"downstream": "cached"})).ok
+    assert not verdicts.use_base_python(_not(obs, facts={})).ok
+    # the judged build is ext's second, wherever it stands among the builds
+    with_downstream = _not(obs, builds=(Build("downstream first", REBUILD), *obs.builds))
+    assert verdicts.use_base_python(with_downstream).ok
+
+
+def test_build_requirement() -> None:
+    obs = _pair(
+        Build("first", REBUILD),
+        Build("second", "cached"),
+        **{"use-base-python": f"build FAILED: {NO_REQUIREMENT}"},
+    )
+    verdict = verdicts.build_requirement(obs)
+    assert verdict.ok
+    assert verdict.observed.startswith("use-base-python: build FAILED: ")
+    assert verdict.observed.endswith("; series: cached")
+    # use-base-python built it (the base had the requirement): nothing shown, not as expected
+    assert not verdicts.build_requirement(_not(obs, facts={"use-base-python": "built"})).ok
+    # the series recompiled the pyo3 chain, or its wheel does not import
+    assert not verdicts.build_requirement(
+        _not(obs, builds=(obs.builds[0], Build("second", REBUILD)))
+    ).ok
+    assert not verdicts.build_requirement(_not(obs, imported=False)).ok
+    failed = Observation(failed="uv failed to build verify-build-requirement (exit 2)")
+    assert not verdicts.build_requirement(failed).ok

@@ -1,6 +1,7 @@
 """The ways to keep an isolated build's pyo3 chain cached, side by side: both halves of the
 series, the pyo3 half with the caller setting the variable, and what works today without the
-series (`--env-dir`, no isolation), next to the status quo, each with what it costs the user.
+series (`--env-dir`, no isolation, maturin's `use-base-python`), next to the status quo, each
+with what it costs the user.
 
 The rows are read from a report (the rollout cells and the safety scenarios that measured
 them), so the same figures reach the report, PROPOSAL.md and the pull request bodies.
@@ -19,7 +20,8 @@ from tools.verify.evidence import PYO3_CHAIN
 
 @dataclass(frozen=True)
 class AlternativeRow:
-    kind: str  # "series", "caller sets base", "env dir", "no isolation" or "status quo"
+    # "series", "caller sets base", "env dir", "no isolation", "use-base-python", "status quo"
+    kind: str
     how: Trusted  # Markdown written here
     frontend: str
     cost: Trusted
@@ -42,6 +44,18 @@ _SCENARIOS = (
      "no series: `pip wheel --no-build-isolation` from one venv", "pip",
      "no build isolation: the build requirements are whatever that venv holds"),
 )  # fmt: skip
+# Rows shown only when the report has one of their scenarios (reports older than they do not).
+_WHEN_MEASURED = (
+    (
+        "alternative-use-base-python-uv",
+        "use-base-python",
+        "no series: maturin's `use-base-python` (`MATURIN_PEP517_USE_BASE_PYTHON=1`)",
+        "uv",
+        "opt-in per project or build; build scripts are handed the base interpreter, without the "
+        "build environment's packages (`use-base-python-build-requirement`)",
+    ),
+    ("alternative-use-base-python-build", "use-base-python", "the same", "build", "the same"),
+)
 _FIRST, _SECOND = "first", "second"
 
 
@@ -86,7 +100,8 @@ def alternative_rows(report: Mapping[str, Any]) -> list[AlternativeRow]:
         "nothing, once both halves are released",
     )
     safety = {s["scenario"]: s for s in report["safety"]}
-    for name, kind, how, frontend, cost in _SCENARIOS:
+    present = _WHEN_MEASURED if any(row[0] in safety for row in _WHEN_MEASURED) else ()
+    for name, kind, how, frontend, cost in _SCENARIOS + present:
         row = AlternativeRow(kind, Trusted(how), frontend, Trusted(cost))
         scenario = safety.get(name)
         seconds = scenario.get("seconds", {}) if scenario else {}

@@ -31,6 +31,13 @@ class VerifyContext:
     primer: Primer  # primed target dirs, kept across runs
     # The same CPython version as `python` with the other GIL setting (free-threading scenario).
     ft_pair: Path | None = None
+    # Where the cells and scenarios build (default: `work`); primes stay under `work`, so that
+    # a run with another pyo3 "new" tree (a prefix of the stack) shares those of the old one.
+    runs_dir: Path | None = None
+
+    @property
+    def runs(self) -> Path:
+        return self.runs_dir or self.work
 
     def fixture(self, name: FixtureName, pyo3: Variant, where: Path) -> Fixture:
         return render_fixture(

@@ -10,9 +10,9 @@ from typing import Literal
 import jinja2
 
 from tools.platforms import toml_path
-from tools.verify.artifacts import BUILDTIME_MESSAGE
+from tools.verify.artifacts import BUILD_REQUIREMENT, BUILDTIME_MESSAGE
 
-FixtureName = Literal["ext", "abi3", "downstream", "downstream-opt-in"]
+FixtureName = Literal["ext", "abi3", "downstream", "downstream-opt-in", "build-requirement"]
 FIXTURES: tuple[FixtureName, ...] = ("ext", "abi3", "downstream")
 TEMPLATES = Path(__file__).resolve().parent / "fixtures"
 
@@ -59,6 +59,8 @@ def render_fixture(
         "maturin_version": maturin_version,
         "opt_in": name == "downstream-opt-in",
         "opt_in_api": OPT_IN_API,
+        "requirement": BUILD_REQUIREMENT.requirement,
+        "requirement_module": BUILD_REQUIREMENT.module,
         # pyo3-build-config's fields became getters in 0.29
         "executable": "executable()"
         if _version(pyo3_version) >= (0, 29)
@@ -76,5 +78,10 @@ def render_fixture(
             target.with_suffix("").write_text(text, encoding="utf-8")
         else:
             shutil.copy2(path, target)
-    module = {"ext": "verify_ext", "abi3": "verify_abi3"}.get(name, "verify_downstream")
+    modules = {
+        "ext": "verify_ext",
+        "abi3": "verify_abi3",
+        "build-requirement": "verify_build_requirement",
+    }
+    module = modules.get(name, "verify_downstream")
     return Fixture(name, dest, module)

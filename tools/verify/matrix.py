@@ -68,7 +68,7 @@ def prime_spec(
 def run_cell(
     ctx: VerifyContext, maturin: Variant, pyo3: Variant, frontend: Frontend, fixture: FixtureName
 ) -> CellResult:
-    where = ctx.work / "cells" / f"maturin-{maturin}-pyo3-{pyo3}" / frontend / fixture
+    where = ctx.runs / "cells" / f"maturin-{maturin}-pyo3-{pyo3}" / frontend / fixture
     shutil.rmtree(where, ignore_errors=True)
     label = f"maturin {maturin} x pyo3 {pyo3} | {frontend} | {fixture}"
     primed = ctx.primer.prime(ctx, prime_spec(maturin, pyo3, fixture, frontend))

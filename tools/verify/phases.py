@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-PHASES = ("prepare", "matrix", "safety", "upstream", "real")
+PHASES = ("prepare", "matrix", "safety", "upstream", "prefixes", "real")
 
 
 class PhaseClock:

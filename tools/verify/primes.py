@@ -23,6 +23,7 @@ an interrupted run leaves a partial folder, never a prime that would be reused.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -288,6 +289,14 @@ class Primer:
         self.made: set[str] = set()
         self._facts: dict[str, str] = {}
         prune_primes(store, time.time())
+
+    def for_trees(self, pyo3_trees: Mapping[Variant, str]) -> Primer:
+        """A primer of the same store for other pyo3 trees (a prefix of the stack as "new"): it
+        shares what this one made and the facts it read, so a prime whose key is the same (an
+        old-pyo3 one) is made once and reused as made by this run."""
+        other = copy.copy(self)
+        other.pyo3_trees = pyo3_trees
+        return other
 
     def _fact(self, ctx: VerifyContext, name: str, args: list[str | Path]) -> str:
         if name not in self._facts:

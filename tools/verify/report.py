@@ -13,6 +13,7 @@ from tools.reportdata import dump_report
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
 from tools.verify.matrix import CellResult
+from tools.verify.prefixes import PrefixResult, stack_rows
 from tools.verify.scenario import ScenarioResult
 from tools.verify.upstream import UpstreamCheck
 
@@ -32,6 +33,8 @@ class Report:
     real: list[AuditResult] = field(default_factory=list)
     real_seconds: float = 0.0  # the real-projects phase, not counted in `seconds`
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (phases.py)
+    prefixes: list[PrefixResult] = field(default_factory=list)  # the stack's proper prefixes
+    prefixes_seconds: float = 0.0  # the prefix phase, not counted in `seconds`
 
     @property
     def ok(self) -> bool:
@@ -40,6 +43,7 @@ class Report:
             and all(s.ok for s in self.safety)
             and all(u.ok for u in self.upstream_tests)
             and all(r.ok for r in self.real)
+            and all(p.ok for p in self.prefixes)
         )
 
     def failures(self) -> list[str]:
@@ -55,11 +59,18 @@ class Report:
                    if not u.ok]  # fmt: skip
         failed += [f"real project {r.project.name}: {problem}" for r in self.real
                    for problem in r.problems]  # fmt: skip
+        failed += [failure for prefix in self.prefixes for failure in prefix.failures()]
         return failed
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["real"] = [result.to_json() for result in self.real]
+        # absent when the phase did not run, as the schema declares
+        data.pop("prefixes")
+        seconds = data.pop("prefixes_seconds")
+        if self.prefixes:
+            data["prefixes"] = [prefix.to_json() for prefix in self.prefixes]
+            data["prefixes_seconds"] = seconds
         data["ok"] = self.ok
         return data
 
@@ -75,7 +86,9 @@ def report_frontends(data: Mapping[str, Any]) -> list[str]:
 
 def render_markdown(data: dict[str, Any]) -> str:
     """Markdown from the JSON form, so a committed report can be rendered again."""
-    return render_template("verify-report.md.j2", report=data, frontends=report_frontends(data))
+    return render_template(
+        "verify-report.md.j2", report=data, frontends=report_frontends(data), stack=stack_rows(data)
+    )
 
 
 def write_markdown(report: Report, path: Path) -> None:

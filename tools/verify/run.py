@@ -18,15 +18,23 @@ from tools.pins import Pin, Pins
 from tools.platforms import HOST
 from tools.reporter import Reporter
 from tools.runner import Runner
-from tools.verify.artifacts import VARIANTS, maturin_wheels, series_hash, source_trees, wheelhouse
+from tools.verify.artifacts import (
+    VARIANTS,
+    build_requirement_wheel,
+    maturin_wheels,
+    series_hash,
+    source_trees,
+    wheelhouse,
+)
 from tools.verify.context import VerifyContext
 from tools.verify.fixtures import FixtureName
 from tools.verify.frontends import Frontend
 from tools.verify.matrix import run_matrix
 from tools.verify.phases import PhaseClock
+from tools.verify.prefixes import PrefixResult, plan_prefixes, run_prefixes, tree_label
 from tools.verify.primes import Primer
 from tools.verify.report import Report
-from tools.verify.safety import run_safety
+from tools.verify.safety import SCENARIOS, run_safety, selected_scenarios
 from tools.verify.upstream import run_upstream_checks
 
 
@@ -42,6 +50,7 @@ class VerifyOptions:
     other_python: Path | None
     ft_pair: Path | None = None
     real: tuple[str, ...] = ()  # sources of the real projects to audit
+    prefixes: bool = False  # measure each proper prefix of the pyo3 stack (`prefixes.py`)
 
 
 def find_other_python(python: Path, runner: Runner) -> Path | None:
@@ -82,6 +91,30 @@ def environment(runner: Runner, options: VerifyOptions) -> dict[str, str]:
     }
 
 
+def _prefix_phase(
+    ctx: VerifyContext, options: VerifyOptions, cache: Cache, git: Git, series: str
+) -> tuple[list[PrefixResult], float]:
+    """The per-prefix evidence (`prefixes.py`) when asked for, and its seconds."""
+    if not options.prefixes:
+        return [], 0.0
+    plans = plan_prefixes(options.pyo3, selected_scenarios(options.scenarios), options.fixtures)
+    if not plans:
+        ctx.reporter.info("the pyo3 stack is one pull request: no prefix to measure apart")
+        return [], 0.0
+    ctx.reporter.step(f"per-prefix evidence: {len(plans)} proper prefix(es) of the pyo3 stack")
+    start = time.monotonic()
+    prefixes = run_prefixes(
+        ctx,
+        plans,
+        run_series=series,
+        other_python=options.other_python,
+        cache=cache,
+        git=git,
+        scenarios=SCENARIOS,
+    )
+    return prefixes, round(time.monotonic() - start, 1)
+
+
 def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = time.monotonic()
@@ -94,11 +127,12 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     maturin_trees = source_trees(options.maturin, cache, git, reporter)
     wheels = maturin_wheels(options.maturin, maturin_trees, cache, runner, reporter)
     work = cache.builds / "verify"
-    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel)
+    requirement = build_requirement_wheel(cache, runner, options.python)
+    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel, [requirement])
               for variant, wheel in wheels.items()}  # fmt: skip
     pyo3_series = series_hash(options.pyo3)
     primer = Primer(cache.builds / "primes", {
-        variant: f"pyo3 {options.pyo3.version} series {pyo3_series} at {pyo3_trees[variant]}"
+        variant: tree_label(options.pyo3, pyo3_trees[variant], pyo3_series)
         for variant in VARIANTS})  # fmt: skip
     ctx = VerifyContext(
         runner=runner,
@@ -129,7 +163,9 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
                                       cache, runner, reporter)  # fmt: skip
     phases.lap("upstream")
-    seconds = round(time.monotonic() - start, 1)  # the real projects are a phase of their own
+    seconds = round(time.monotonic() - start, 1)  # prefixes and real projects: phases apart
+    prefixes, prefixes_seconds = _prefix_phase(ctx, options, cache, git, pyo3_series)
+    phases.lap("prefixes")
     real = []
     real_seconds = 0.0
     if options.real:
@@ -168,8 +204,16 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
         real=real,
         real_seconds=real_seconds,
         phases=phases.seconds,
+        prefixes=prefixes,
+        prefixes_seconds=prefixes_seconds,
     )
 
 
 def select_pins(pins: Pins, pyo3: str | None, maturin: str | None) -> tuple[Pin, Pin]:
     return pins.select("pyo3", pyo3), pins.select("maturin", maturin)
+
+
+def prefixes_wanted(asked: bool | None, pyo3: Pin) -> bool:
+    """`--prefixes` / `--no-prefixes` as given; unsaid, on when the stack has more than one
+    pull request."""
+    return len(pyo3.stack) > 1 if asked is None else asked

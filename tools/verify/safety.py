@@ -32,9 +32,9 @@ from pathlib import Path
 from tools.errors import CommandFailed
 from tools.platforms import HOST
 from tools.verify import verdicts
-from tools.verify.artifacts import Variant
+from tools.verify.artifacts import BUILD_REQUIREMENT, Variant
 from tools.verify.context import VerifyContext, import_wheel
-from tools.verify.fixtures import Fixture, FixtureName
+from tools.verify.fixtures import OPT_IN_API, Fixture, FixtureName
 from tools.verify.frontends import BuildRun, BuildSetup, Frontend, build_wheel, scrubbed_env
 from tools.verify.matrix import prime_spec
 from tools.verify.observations import Build, Observation
@@ -78,7 +78,7 @@ class Measure:
 
     def _where(self, name: str) -> Path:
         self._primed_from = []  # every scenario starts here
-        where = self.ctx.work / "safety" / name
+        where = self.ctx.runs / "safety" / name
         shutil.rmtree(where, ignore_errors=True)
         return where
 
@@ -386,6 +386,104 @@ class Measure:
         imported = self._import(second, fixture, where / "check")
         return self._observe([("first", first), ("second", second)], imported)
 
+    def _attempt(
+        self,
+        where: Path,
+        name: FixtureName,
+        maturin: Variant,
+        pyo3: Variant,
+        frontend: Frontend,
+        **env: str,
+    ) -> tuple[Fixture, BuildSetup, BuildRun | str]:
+        """One build of a fixture that may fail, at `where`: its run, or why it failed. Its
+        target dir starts as a copy of the matrix's uv prime of the same variants and fixture
+        (`ext` for a fixture the matrix has not): what is judged is the fixture's own build
+        script, which runs whatever the copy holds, the copy forgetting the fixture's package."""
+        fixture = self.ctx.fixture(name, pyo3, where)
+        seeded = name if name in ("ext", "abi3", "downstream") else "ext"
+        seed = self.ctx.primer.seed(
+            self.ctx, prime_spec(maturin, pyo3, seeded, "uv"), where / "target", fixture.project
+        )
+        self._primed_from.append(
+            f"none, the target dir a copy of {_built_by(seed)}, {seed.cold_from}"
+        )
+        setup = self.ctx.setup(maturin, where / "target", **env)
+        try:
+            return (
+                fixture,
+                setup,
+                build_wheel(self.ctx.runner, frontend, fixture.project, where / "first", setup),
+            )
+        except CommandFailed as exc:
+            return fixture, setup, failure_line(exc)
+
+    def alternative_use_base_python(self, frontend: Frontend) -> Observation:
+        """Stock maturin and pyo3 with maturin's own `use-base-python`: maturin runs the base
+        interpreter (PYO3_PYTHON is the base), so pyo3's discovery sees one interpreter on every
+        build, and so does every build script that runs PYO3_PYTHON or pyo3's config."""
+        where = self._where(f"alternative-use-base-python-{frontend}")
+        stage = f"alternative-use-base-python-{frontend}"
+        # downstream's build script imports a build requirement with pyo3's interpreter
+        _, setup, first = self._attempt(
+            where / "downstream", "downstream", "old", "old", frontend, **USE_BASE_PYTHON
+        )
+        runs: list[tuple[str, BuildRun]] = []
+        if isinstance(first, str):
+            downstream = f"build FAILED: {first}"
+        else:
+            again = build_wheel(
+                self.ctx.runner,
+                frontend,
+                where / "downstream" / "project",
+                where / "downstream" / "second",
+                setup,
+            )
+            runs += [("downstream first", first), ("downstream second", again)]
+            downstream = _build("downstream second", again).outcome
+        # ext: the first build only warms the target dir with the setting: a prime whose key
+        # holds it (not seeded: the alternatives table reads its first build as a cold one).
+        primed = self._primed(
+            "old", "old", frontend=frontend, stage=stage, MATURIN_PEP517_USE_BASE_PYTHON="1"
+        )
+        setup = self.ctx.setup("old", primed.target, **USE_BASE_PYTHON)
+        second = build_wheel(
+            self.ctx.runner, frontend, primed.fixture.project, where / "second", setup
+        )
+        imported = self._import(second, primed.fixture, where / "check")
+        runs += [("first", primed.cold), ("second", second)]
+        return self._observe(runs, imported, downstream=downstream)
+
+    def use_base_python_build_requirement(self) -> Observation:
+        """The build-requirement fixture (its build script imports a build requirement with
+        PYO3_PYTHON) under use-base-python without the series, then twice with the series."""
+        where = self._where("use-base-python-build-requirement")
+        base = self.base_of(self.ctx.python)
+        module = BUILD_REQUIREMENT.module
+        if self.ctx.runner.run([base, "-c", f"import {module}"], check=False).returncode == 0:
+            return Observation(
+                not_applicable=f"the base interpreter {base} has {module} installed itself"
+            )
+        _, _, stock = self._attempt(
+            where / "use-base-python", "build-requirement", "old", "old", "uv", **USE_BASE_PYTHON
+        )
+        outcome = f"build FAILED: {stock}" if isinstance(stock, str) else "built"
+        # With the series: the first build only warms a new/new target dir for the fixture, a
+        # prime seeded with the matrix's new/new ext prime (the same pyo3 chain; the fixture's
+        # own package, whose build script is what is judged, is forgotten).
+        primed = self._primed(
+            "new",
+            "new",
+            "build-requirement",
+            stage="use-base-python-build-requirement",
+            seed=prime_spec("new", "new", "ext", "uv"),
+        )
+        setup = self.ctx.setup("new", primed.target)
+        second = self._uv(primed.fixture, setup, where / "second")
+        imported = self._import(second, primed.fixture, where / "check")
+        return self._observe(
+            [("first", primed.cold), ("second", second)], imported, **{"use-base-python": outcome}
+        )
+
     def pip_default_isolation(self) -> Observation:
         """new/new through pip's default build isolation (no venv: `PYTHONPATH` points at a
         `sitecustomize` that rebuilds `sys.path` from the build interpreter's `site-packages`)
@@ -411,9 +509,7 @@ class Measure:
                                                 where / label, setup)))  # fmt: skip
         except CommandFailed as exc:
             # cargo's own errors say where it failed ("failed to run custom build command")
-            errors = [line.strip() for line in exc.output.splitlines()
-                      if line.strip().startswith("error:")][:2]  # fmt: skip
-            return Observation(failed=" / ".join([str(exc), *errors]), facts=facts)
+            return Observation(failed=failure_line(exc), facts=facts)
         imported = self._import(runs[-1][1], fixture, where / "check")
         return self._observe(runs, imported, **facts)
 
@@ -451,6 +547,17 @@ class Measure:
         runs.append((new, self._uv(fixture, setup, where / "new")))
         imported = self._import(runs[-1][1], fixture, where / "check", base)
         return self._observe(runs, imported, base=str(base))
+
+
+USE_BASE_PYTHON = {"MATURIN_PEP517_USE_BASE_PYTHON": "1"}
+
+
+def failure_line(exc: CommandFailed) -> str:
+    """What a failed build says about its failure: a build script's panic, or cargo's error."""
+    lines = [line.strip() for line in exc.output.splitlines()]
+    said = [line for line in lines if "cannot import" in line or "ModuleNotFoundError" in line]
+    said = said or [line for line in lines if line.startswith("error:")]
+    return " / ".join([str(exc), *said[:2]])
 
 
 def write_if_changed(path: Path, text: str) -> Path:
@@ -493,13 +600,14 @@ def _per_frontend(
     name: str, what: str, expected: str,
     measure: Callable[[Measure, Frontend], Observation],
     verdict: Callable[[Observation], Verdict],
+    *, series: bool = True,
 ) -> list[Scenario]:  # fmt: skip
     def bound(frontend: Frontend) -> Callable[[Measure], Observation]:
         return lambda steps: measure(steps, frontend)
 
     frontends: tuple[Frontend, ...] = ("uv", "build")
     return [Scenario(f"{name}-{frontend}", what.format(frontend=frontend), expected,
-                     bound(frontend), verdict)
+                     bound(frontend), verdict, series=series)
             for frontend in frontends]  # fmt: skip
 
 
@@ -539,7 +647,8 @@ _ALL: list[Scenario] = [
     Scenario("downstream-opt-in",
              "new/new: a build script that opts in to the build environment's interpreter is "
              "rerun when it changes, while the pyo3 chain stays cached",
-             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in),
+             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in,
+             needs=f"pub fn {OPT_IN_API}("),
     *_per_frontend("inherited-other-version",
                    "maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the "
                    "caller's environment names another CPython minor version than the build is "
@@ -570,15 +679,33 @@ _ALL: list[Scenario] = [
              "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
              "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "
              "invocation and one frontend only",
-             "cached", Measure.alternative_env_dir, verdicts.stays_cached),
+             "cached", Measure.alternative_env_dir, verdicts.stays_cached, series=False),
     Scenario("alternative-no-isolation",
              "alternative, no series (maturin old, pyo3 old): `pip wheel --no-build-isolation` "
              "from one venv holding the build requirements; gives up build isolation",
-             "cached", Measure.alternative_no_isolation, verdicts.stays_cached),
+             "cached", Measure.alternative_no_isolation, verdicts.stays_cached, series=False),
+    *_per_frontend("alternative-use-base-python",
+                   "alternative, no series (maturin old, pyo3 old), {frontend}: maturin's own "
+                   "`use-base-python` (MATURIN_PEP517_USE_BASE_PYTHON=1), the ext and downstream "
+                   "fixtures; opt-in, and build scripts get the base interpreter",
+                   "ext cached; downstream fails (its build script imports a build requirement "
+                   "the base interpreter lacks)",
+                   Measure.alternative_use_base_python, verdicts.use_base_python, series=False),
+    Scenario("use-base-python-build-requirement",
+             "a build script runs PYO3_PYTHON importing a build requirement (`build-requirement` "
+             "fixture, uv): under use-base-python (maturin old, pyo3 old), then twice with the "
+             "series (maturin new, pyo3 new)",
+             "fails under use-base-python; builds and stays cached with the series",
+             Measure.use_base_python_build_requirement, verdicts.build_requirement),
     *PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
 ]  # fmt: skip
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}
+
+
+def selected_scenarios(names: list[str] | None) -> list[Scenario]:
+    """The scenarios a run selects: all for None, in their declared order."""
+    return [s for s in SCENARIOS.values() if names is None or s.name in names]
 
 
 def run_safety(

@@ -32,6 +32,21 @@ class ScenarioResult:
         """A scenario that does not apply here: no verdict, and the reason in the report."""
         return cls(scenario, description, expected, f"skipped: {reason}", True, skipped=reason)
 
+    @classmethod
+    def not_applicable(
+        cls, scenario: str, description: str, expected: str, reason: str
+    ) -> ScenarioResult:
+        """A scenario the pyo3 tree under test cannot run (a prefix of the stack lacks what a
+        later pull request adds): no verdict, "not applicable" and the reason in the report."""
+        return cls(
+            scenario,
+            description,
+            expected,
+            f"not applicable: {reason}",
+            True,
+            skipped=f"not applicable: {reason}",
+        )
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -40,6 +55,13 @@ class Scenario:
     expected: str
     measure: Callable[[Measure], Observation]
     verdict: Callable[[Observation], Verdict]
+    # Text the pyo3 series adds that the scenario's fixture uses (the definition of an API,
+    # "pub fn build_env_interpreter("): a prefix of the stack without the pull request that
+    # adds it cannot run the scenario (`prefixes.plan_prefixes`).
+    needs: str = ""
+    # False for a scenario that builds stock pyo3 only (an alternative to the series): it is
+    # the same for every prefix of the stack, so the prefix phase does not repeat it.
+    series: bool = True
 
     def result(self, obs: Observation) -> ScenarioResult:
         if obs.not_applicable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tools.audit.result import BUILD_COLUMNS, build_rows
 from tools.reporter import Reporter
+from tools.verify.prefixes import stack_rows
 from tools.verify.report import Report
 
 
@@ -25,6 +26,21 @@ def print_summary(report: Report, reporter: Reporter) -> None:
               "skipped" if s.skipped else "ok" if s.ok else "FAILED"]
              for s in report.safety],
         )  # fmt: skip
+    if report.prefixes:
+        reporter.table(
+            f"Stack (pyo3 {report.pins['pyo3']}, prefix by prefix)",
+            ["PR", "title", "fixes", "regresses nothing", "ok"],
+            [
+                [
+                    str(row.index),
+                    row.title,
+                    row.fixes,
+                    row.regressions,
+                    "ok" if row.ok else "FAILED",
+                ]
+                for row in stack_rows(report.to_json())
+            ],
+        )
     if report.upstream_tests:
         reporter.table(
             "Upstream checks",

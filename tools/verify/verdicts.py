@@ -166,3 +166,25 @@ def two_venvs_one_base(obs: Observation) -> Verdict:
     cached = not known or obs.last.cached
     observed = f"{obs.last.outcome}; PYO3_BASE_PYTHON {a} then {b}{_imports(obs)}"
     return Verdict(one_file and right_base and cached and bool(obs.imported), observed)
+
+
+def use_base_python(obs: Observation) -> Verdict:
+    """maturin's use-base-python: ext's second build compiles no pyo3 crate and imports, and
+    downstream's build (whose build script imports a build requirement) fails."""
+    if skipped := _skipped(obs):
+        return skipped
+    ext = obs.build("second")
+    downstream = obs.facts.get("downstream", "not measured")
+    ok = ext.cached and bool(obs.imported) and downstream.startswith("build FAILED")
+    return Verdict(ok, f"ext {ext.outcome}{_imports(obs)}; downstream {downstream}")
+
+
+def build_requirement(obs: Observation) -> Verdict:
+    """A build script importing a build requirement with PYO3_PYTHON: it fails under
+    use-base-python, and with the series its second build keeps the pyo3 chain cached."""
+    if skipped := _skipped(obs):
+        return skipped
+    stock = obs.facts.get("use-base-python", "not measured")
+    ok = stock.startswith("build FAILED") and obs.last.cached and bool(obs.imported)
+    observed = f"use-base-python: {stock}; series: {obs.last.outcome}{_imports(obs)}"
+    return Verdict(ok, observed)
