@@ -642,8 +642,8 @@ def _remote_problem(url: str) -> str | None:
     return None
 
 
-def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
-    _check_git_values(args)
+def _check_pr_remotes(args: argparse.Namespace) -> None:
+    """Refuses remotes that git or ssh would read as options, before anything is written."""
     for option in ("remote", "git_url"):
         value = getattr(args, option)
         if value is not None and (problem := _remote_problem(value)) is not None:
@@ -651,6 +651,11 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
                 f"--{option.replace('_', '-')}: git URL {value!r} is refused: {problem}",
                 hint="give the fork's URL as https://, ssh://host/path or a local path",
             )
+
+
+def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
+    _check_git_values(args)
+    _check_pr_remotes(args)
     if args.report_url is not None and not re.fullmatch(r"https://[^\s()<>\[\]]+", args.report_url):
         raise ConfigError(
             f"--report-url: {args.report_url[:80]!r} is not an https URL",
@@ -836,6 +841,8 @@ _CACHE_WRITERS = frozenset({"apply", "check", "verify", "audit", "pr", "port"})
 
 def _dispatch(args: argparse.Namespace, reporter: Reporter) -> int:
     cache = _cache(args)
+    if args.command == "pr":
+        _check_pr_remotes(args)  # before the cache is claimed: nothing is written for them
     if args.command in _CACHE_WRITERS:
         cache.claim(given=args.cache_dir is not None)
     pins = load_pins(args.pins)

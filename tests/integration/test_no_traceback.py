@@ -40,7 +40,8 @@ def _pr_checkout(tmp_path: Path, upstream: FakeUpstream) -> list[str]:
     report = tmp_path / "report.json"
     report.write_text(json.dumps(make_report(pins)))
     out = str(tmp_path / "pr")
-    return ["pr", "pyo3", "--report", str(report), "--out", out, "--checkout", "/proc/1/x"]
+    author = ["--author", "Pat Submitter <pat@submitter.dev>"]  # else the identity check stops it
+    return ["pr", "pyo3", *author, "--report", str(report), "--out", out, "--checkout", "/proc/1/x"]
 
 
 # (argv, exit code, text the error line holds)

@@ -81,7 +81,9 @@ def test_port_refuses_a_file_as_its_work_folder(
         "port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url,
         "--work", str(work),
     )  # fmt: skip
-    assert result.code == 4, result.stderr
+    # a file is not a work folder at all: bad input, refused before anything is touched
+    assert result.code == 2, result.stderr
+    assert "exists and is not a folder" in result.stderr
     assert work.read_text() == "mine\n"
 
 
