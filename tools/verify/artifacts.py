@@ -23,7 +23,7 @@ from typing import Literal
 
 from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
-from tools.errors import CommandFailed
+from tools.errors import CommandFailed, DestinationRefused
 from tools.gitops import Git, changed_paths, head_commit, open_repo
 from tools.pins import Pin
 from tools.reporter import Reporter
@@ -142,8 +142,23 @@ def source_trees(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Trees:
     root = cache.builds / "trees"
     old = _base_tree(pin, root / f"{pin.project}-{pin.version}-old", cache, git, reporter)
     new = root / f"{pin.project}-{pin.version}-new"
-    apply_series(ApplyOptions(pin=pin, source="registry", dest=new), cache, git, reporter)
+    apply_in_cache(pin, new, cache, git, reporter)
     return Trees(old=old, new=new)
+
+
+def apply_in_cache(pin: Pin, dest: Path, cache: Cache, git: Git, reporter: Reporter) -> None:
+    """`tools apply` of the pin into a tree of the tool cache. An earlier apply there is
+    replaced; one that `tools apply` does not recognise as its own (made by tools from before
+    applies were recorded, with another series) is removed first: the folder is the cache's."""
+    if not dest.resolve().is_relative_to(cache.builds.resolve()):
+        raise AssertionError(f"{dest} is not in the tool cache")
+    options = ApplyOptions(pin=pin, source="registry", dest=dest)
+    try:
+        apply_series(options, cache, git, reporter)
+    except DestinationRefused:
+        reporter.step(f"replacing {dest.name} in the tool cache: not an apply these tools recorded")
+        shutil.rmtree(dest)
+        apply_series(options, cache, git, reporter)
 
 
 def maturin_target(cache: Cache, variant: Variant) -> Path:

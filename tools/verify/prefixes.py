@@ -20,12 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from tools.apply import ApplyOptions, apply_series
 from tools.cache import Cache
 from tools.gitops import Git
 from tools.pins import Pin
 from tools.reportdata import CellData, PrefixData, SafetyData
-from tools.verify.artifacts import Trees, Variant, series_hash
+from tools.verify.artifacts import Trees, Variant, apply_in_cache, series_hash
 from tools.verify.context import VerifyContext
 from tools.verify.fixtures import FixtureName
 from tools.verify.matrix import CellResult, judge, run_cell
@@ -156,7 +155,7 @@ def prefix_tree(plan: PrefixPlan, cache: Cache, git: Git, ctx: VerifyContext) ->
     applied again at the same path, for the reason given in `artifacts.source_trees`)."""
     pin = plan.pin
     dest = cache.builds / "trees" / f"{pin.project}-{pin.version}-prefix-{plan.index}"
-    apply_series(ApplyOptions(pin=pin, source="registry", dest=dest), cache, git, ctx.reporter)
+    apply_in_cache(pin, dest, cache, git, ctx.reporter)
     return dest
 
 
