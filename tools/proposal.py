@@ -15,6 +15,7 @@ from pathlib import Path
 from tools.errors import ConfigError, VerificationFailed, printable
 from tools.outdir import write_atomic
 from tools.pins import Pins, load_pins
+from tools.pr_text import scrub
 from tools.reportdata import (
     ReportData,
     line_reports_next_to,
@@ -69,9 +70,11 @@ def _evidence(
 ) -> str:
     pinned = None if pins is None else [p.version for p in pins.for_project("pyo3")]
     merged, sources = with_line_real_rows(report, line_reports, pinned)
-    return render_template("proposal-evidence.md.j2", report=merged,
-                           frontends=report_frontends(report), report_path=_shown(report_path),
-                           real_sources=[_shown(path) for path in sources])  # fmt: skip
+    # PROPOSAL.md is for upstream: no path of the machine that measured (`pr_text.scrub`)
+    return scrub(render_template("proposal-evidence.md.j2", report=merged,
+                                 frontends=report_frontends(report),
+                                 report_path=_shown(report_path),
+                                 real_sources=[_shown(path) for path in sources]))  # fmt: skip
 
 
 def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:
@@ -162,6 +165,6 @@ def update_proposal(
     others = line_reports_next_to(report) if line_reports is None else line_reports
     updated = _replace_block(text, START, END, _evidence(data, report, others, pins))
     if ALTERNATIVES_START in text and ALTERNATIVES_END in text:
-        alternatives = render_template("_alternatives.md.j2", report=data)
+        alternatives = scrub(render_template("_alternatives.md.j2", report=data))
         updated = _replace_block(updated, ALTERNATIVES_START, ALTERNATIVES_END, alternatives)
     return _write(proposal, text, updated, report, check=check)

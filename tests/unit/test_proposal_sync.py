@@ -82,3 +82,13 @@ def test_readme_needs_every_block_and_a_cold_report_of_the_same_pins(tmp_path: P
     cold.write_text(json.dumps(other), encoding="utf-8")
     with pytest.raises(ConfigError, match="not the reference pair"):
         update_readme(readme, DEFAULT_REPORT, check=True, cold_report=cold)
+
+
+def test_proposal_names_no_path_of_the_measuring_machine() -> None:
+    """PROPOSAL.md is written for upstream: interpreters and folders of the machine that
+    measured appear as `<venv>/...`, `<base>/...`, never as absolute paths."""
+    import re
+
+    text = DEFAULT_PROPOSAL.read_text(encoding="utf-8")
+    found = re.findall(r"(?<![\w.:/<>-])/(?:root|home|work|tmp|usr|opt|var|Users)/\S*", text)
+    assert found == []
