@@ -4,6 +4,7 @@ committed reference report."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,6 @@ def test_readme_needs_every_block_and_a_cold_report_of_the_same_pins(tmp_path: P
 def test_proposal_names_no_path_of_the_measuring_machine() -> None:
     """PROPOSAL.md is written for upstream: interpreters and folders of the machine that
     measured appear as `<venv>/...`, `<base>/...`, never as absolute paths."""
-    import re
-
     text = DEFAULT_PROPOSAL.read_text(encoding="utf-8")
     found = re.findall(r"(?<![\w.:/<>-])/(?:root|home|work|tmp|usr|opt|var|Users)/\S*", text)
     assert found == []
