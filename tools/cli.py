@@ -198,9 +198,10 @@ def _add_pr_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     pr.add_argument(
         "--pr-number",
-        type=_pr_number,
-        help="the pull request's number, once it is open: names pyo3's newsfragments after it "
-        "(the branches are then force-pushed)",
+        type=_pr_numbers,
+        metavar="N[,N...]",
+        help="the pull requests' numbers, once they are open, one per pull request of the stack "
+        "in order: names pyo3's newsfragments after them (the branches are then force-pushed)",
     )
     pr.add_argument(
         "--as-comment",
@@ -236,6 +237,11 @@ def _pr_number(value: str) -> int:
     if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) == 0:
         raise argparse.ArgumentTypeError(f"not a pull request number: {value[:40]!r}")
     return int(value)
+
+
+def _pr_numbers(value: str) -> tuple[int, ...]:
+    """One pull request number per pull request of the stack, comma-separated."""
+    return tuple(_pr_number(part) for part in value.split(","))
 
 
 def _allow_any_url(parser: argparse.ArgumentParser) -> None:
@@ -673,6 +679,13 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
     if args.upstream_pr is not None and not args.as_comment:
         raise ConfigError("--upstream-pr goes with --as-comment")
     pin = pins.select(args.project, args.pin_version)
+    if args.pr_number is not None and len(args.pr_number) != len(pin.stack):
+        raise ConfigError(
+            f"--pr-number: {len(args.pr_number)} number(s) for a stack of {len(pin.stack)} "
+            "pull request(s)",
+            hint="give one number per pull request of the stack, in order, e.g. "
+            "--pr-number 6200,6201",
+        )
     sibling = pins.select("maturin" if pin.project == "pyo3" else "pyo3", None)
     options = PrOptions(
         pin=pin,
@@ -688,7 +701,7 @@ def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Report
         onto=args.onto or DEFAULT_ONTO,
         as_comment=args.as_comment,
         force=args.force,
-        pr_number=args.pr_number,
+        pr_numbers=args.pr_number,
         gates=not args.as_comment,
         author=args.author,
         standalone=args.standalone,

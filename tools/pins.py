@@ -94,6 +94,17 @@ class Pin:
     def patch_paths(self) -> tuple[Path, ...]:
         return tuple(self.series_dir / name for name in self.patches)
 
+    def pr_index(self, patch: str) -> int:
+        """Which pull request of the stack (1-based) carries `patch`."""
+        for index, entry in enumerate(self.stack, start=1):
+            if patch in entry.patches:
+                return index
+        raise ValueError(f"{patch} is not in the stack of {self.project} {self.version}")
+
+    def pr_number_of(self, patch: str, numbers: Sequence[int] | None) -> int | None:
+        """The number of the pull request carrying `patch`, given one per pull request."""
+        return None if numbers is None else numbers[self.pr_index(patch) - 1]
+
     @property
     def is_release(self) -> bool:
         return self.upstream_branch is None

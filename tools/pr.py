@@ -97,7 +97,7 @@ class PrOptions:
     force: bool = False
     # the upstream pull request's number, once it has one (`--pr-number`): names pyo3's
     # newsfragments after it, and the changelog gate needs it
-    pr_number: int | None = None
+    pr_numbers: tuple[int, ...] | None = None  # one per pull request of the stack
     gates: bool = True  # run upstream's gates on each prepared branch
     author: str | None = None  # `Name <email>`; default: git's identity for the checkout
     standalone: bool = False  # frame the stack as standalone, not as a follow-up
@@ -365,7 +365,7 @@ def _gates_per_branch(
                     cache=cache,
                     runner=Runner(reporter),
                     reporter=reporter,
-                    pr_number=options.pr_number,
+                    pr_numbers=options.pr_numbers,
                 )
             )
     finally:
@@ -410,7 +410,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
         cache=cache,
         git=git,
         reporter=reporter,
-        pr_number=options.pr_number,
+        pr_numbers=options.pr_numbers,
     )
     gates = _gates_per_branch(options, stack, cache, git, reporter)
     if options.remote:
@@ -430,7 +430,7 @@ def create_pr(options: PrOptions, cache: Cache, git: Git, reporter: Reporter) ->
     )
     push_to = options.remote or "<your fork's URL>"
     # With the number, the branches replace the ones pushed to open the pull requests.
-    force = ["--force"] if options.pr_number is not None else []
+    force = ["--force"] if options.pr_numbers is not None else []
     commands = [
         HOST.shell_join(
             [

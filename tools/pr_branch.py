@@ -91,7 +91,7 @@ class PreparedStack:
     pr_base: str  # the upstream branch the first pull request targets
     branches: tuple[StackBranch, ...]
     identity: Identity
-    pr_number: int | None = None
+    pr_numbers: tuple[int, ...] | None = None  # one per pull request, once they are open
 
     @property
     def top(self) -> StackBranch:
@@ -174,12 +174,16 @@ def _rewrite(text: str, identity: Identity, pr_number: int | None) -> str:
     return number_patch(patched, pr_number) if pr_number is not None else patched
 
 
-def _submitted_series(pin: Pin, where: Path, identity: Identity, pr_number: int | None) -> Pin:
-    """A copy of the pin whose series is rewritten for the submitter (see `_rewrite`)."""
+def _submitted_series(
+    pin: Pin, where: Path, identity: Identity, pr_numbers: tuple[int, ...] | None
+) -> Pin:
+    """A copy of the pin whose series is rewritten for the submitter (see `_rewrite`), each
+    patch's newsfragments named for the pull request that carries it."""
     where.mkdir()
     for path in pin.patch_paths:
         text = path.read_bytes().decode("utf-8")
-        (where / path.name).write_bytes(_rewrite(text, identity, pr_number).encode("utf-8"))
+        number = pin.pr_number_of(path.name, pr_numbers)
+        (where / path.name).write_bytes(_rewrite(text, identity, number).encode("utf-8"))
     return _with_series_dir(pin, where)
 
 
@@ -370,7 +374,7 @@ def prepare_stack(
     cache: Cache,
     git: Git,
     reporter: Reporter,
-    pr_number: int | None = None,
+    pr_numbers: tuple[int, ...] | None = None,
 ) -> PreparedStack:
     names = branch_names(pin, branch)
     url = git_url or pin.git_url
@@ -378,7 +382,7 @@ def prepare_stack(
     cache.root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pr-branch-", dir=cache.root))
     try:
-        submitted = _submitted_series(pin, work / "series", identity, pr_number)
+        submitted = _submitted_series(pin, work / "series", identity, pr_numbers)
         scratch = _open_scratch(
             pin,
             work / "repo",
@@ -407,7 +411,7 @@ def prepare_stack(
         git(scratch.repo, "update-ref", "-d", "refs/port/new-base")
         git(scratch.repo, "remote", "add", "upstream", "--", url)
         touched = frozenset(
-            numbered(c.path, pr_number) if pr_number is not None else c.path
+            _named(c.path, pin.pr_number_of(patch.name, pr_numbers))
             for patch in load_series(pin)
             for c in patch.files
             if not scratch.excludes or pin.is_shipped(c.path)
@@ -443,12 +447,16 @@ def prepare_stack(
     for index, (entry, name, head) in enumerate(zip(pin.stack, names, heads, strict=True), 1):
         files = [c.path for p in load_series(_only(pin, entry.patches)) for c in p.files]
         fragments = [f for f in placeholders(files) if source == "git" or pin.is_shipped(f)]
-        if pr_number is not None:
-            fragments = [numbered(path, pr_number) for path in fragments]
+        number = None if pr_numbers is None else pr_numbers[index - 1]
+        fragments = [_named(path, number) for path in fragments]
         branches.append(
             StackBranch(index, entry.title, name, head, entry.patches, tuple(fragments))
         )
-    return PreparedStack(dest, base, scratch.pr_base, tuple(branches), identity, pr_number)
+    return PreparedStack(dest, base, scratch.pr_base, tuple(branches), identity, pr_numbers)
+
+
+def _named(path: str, number: int | None) -> str:
+    return path if number is None else numbered(path, number)
 
 
 def _only(pin: Pin, patches: tuple[str, ...]) -> Pin:

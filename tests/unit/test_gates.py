@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tools.pins import load_pins
 from tools.templates import gate_result
 from tools.verify.gates import (
     NEEDS_PR_NUMBER,
     Gate,
+    changed_files,
     fallback_not_needed,
     local_patch_args,
     maturin_gates,
@@ -286,3 +288,12 @@ def test_a_registry_layout_builds_its_crates_from_each_other() -> None:
     assert args == ["--config", 'patch.crates-io.pyo3-build-config.path="/t/pyo3-build-config"']
     workspace = registry + '\n[workspace]\nmembers = ["pyo3-ffi"]\n'
     assert local_patch_args(workspace, {"pyo3-ffi": Path("/t/pyo3-ffi")}) == []
+
+
+def test_each_pull_request_of_a_stack_names_its_newsfragments_after_its_own_number() -> None:
+    pin = load_pins().select("pyo3", "0.30.1")
+    assert len(pin.stack) == 2
+    changed = changed_files(pin, (6200, 6201))
+    fragments = [path for path in changed if path.startswith("newsfragments/")]
+    assert fragments == ["newsfragments/6200.added.md", "newsfragments/6201.added.md"]
+    assert [pin.pr_index(name) for name in pin.patches] == [1, 2]

@@ -165,8 +165,11 @@ def test_golden_render_with_the_gates_run_on_the_branch() -> None:
     record them), and the changelog gate names the numbered newsfragment's check."""
     pin, sibling = pins("pyo3")
     number = 6200
-    gates = pyo3_gates(changed_files(pin, number), build_config_manifest="", pr_number=number,
-                       title="t")  # fmt: skip
+    numbers = tuple(range(number, number + len(pin.stack)))  # one per pull request
+    first = replace(pin, patches=pin.stack[0].patches)  # the branch of pull request 1
+    gates = pyo3_gates(
+        changed_files(first, numbers), build_config_manifest="", pr_number=number, title="t"
+    )
     ran = [
         UpstreamCheck(
             g.project,
@@ -180,7 +183,7 @@ def test_golden_render_with_the_gates_run_on_the_branch() -> None:
         )
         for g in gates
     ]
-    fragments = tuple(numbered(path, number) for path in golden_fragments(pin))
+    fragments = tuple(numbered(path, number) for path in golden_fragments(first))
     inputs = golden_inputs(pin, sibling, _report())
     inputs = replace(inputs, branches=[replace(inputs.branches[0], fragments=fragments)])
     body = render(inputs, 1, gates=ran)

@@ -106,13 +106,15 @@ def needed_siblings(own: str, deps: Mapping[str, frozenset[str]]) -> list[str]:
     return sorted(found)
 
 
-def changed_files(pin: Pin, pr_number: int | None = None) -> list[str]:
-    """The files the series changes, in series order, as named on the branch: the newsfragment
-    placeholder becomes the pull request's number once there is one."""
+def changed_files(pin: Pin, pr_numbers: Sequence[int] | None = None) -> list[str]:
+    """The files the series changes, in series order, as named on the branch: a newsfragment
+    placeholder becomes the number of the pull request that carries it, once there is one
+    (`pr_numbers`: one per pull request of the stack, in order)."""
     seen: list[str] = []
     for patch in load_series(pin):
+        number = pin.pr_number_of(patch.name, pr_numbers)
         for change in patch.files:
-            path = change.path if pr_number is None else numbered(change.path, pr_number)
+            path = change.path if number is None else numbered(change.path, number)
             if path not in seen:
                 seen.append(path)
     return seen
@@ -241,9 +243,11 @@ def _test_filters(changed: Sequence[str]) -> list[str]:
     return filters
 
 
-def gates_for(pin: Pin, tree: Path, pr_number: int | None = None) -> list[Gate]:
-    """The gates for `pin`'s series on `tree` (reads the two files the gates depend on)."""
-    changed = changed_files(pin, pr_number)
+def gates_for(pin: Pin, tree: Path, pr_numbers: Sequence[int] | None = None) -> list[Gate]:
+    """The gates for `pin`'s series on `tree` (reads the two files the gates depend on); the
+    changelog gate checks for the pull request of the series' last patch."""
+    changed = changed_files(pin, pr_numbers)
+    pr_number = pin.pr_number_of(pin.patches[-1], pr_numbers) if pin.patches else None
     if pin.project == "pyo3":
         manifest = tree / "pyo3-build-config" / "Cargo.toml"
         title = load_series(pin)[0].subject if pin.patches else pin.branch

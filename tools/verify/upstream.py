@@ -18,6 +18,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,12 +346,12 @@ def run_upstream_checks(
     runner: Runner,
     reporter: Reporter,
     *,
-    pr_number: int | None = None,
+    pr_numbers: Sequence[int] | None = None,
 ) -> list[UpstreamCheck]:
     """Runs upstream's gates for `pin`'s series on the patched tree, against the tree without
     the series (verify's registry trees)."""
     target = cache.builds / f"{pin.project}-{pin.version}-checks-target"
-    return run_gates(gates_for(pin, trees[1], pr_number), trees, target, runner, reporter)
+    return run_gates(gates_for(pin, trees[1], pr_numbers), trees, target, runner, reporter)
 
 
 def branch_gates(
@@ -361,7 +362,7 @@ def branch_gates(
     cache: Cache,
     runner: Runner,
     reporter: Reporter,
-    pr_number: int | None = None,
+    pr_numbers: Sequence[int] | None = None,
 ) -> list[UpstreamCheck]:
     """Runs upstream's gates on a prepared pull request branch (`tools pr`), against the same
     checkout without the series: `base`, the commit the series was put on (None: the branch's
@@ -378,7 +379,7 @@ def branch_gates(
         # relative to the workspace, so checkouts at other paths would pass for each other.
         where = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:12]
         target = cache.builds / f"{pin.project}-branch-gates-{where}"
-        gates = gates_for(pin, checkout, pr_number)
+        gates = gates_for(pin, checkout, pr_numbers)
         return run_gates(gates, (old_tree, checkout), target, runner, reporter)
     finally:
         git(checkout, "worktree", "remove", "--force", str(old_tree), check=False)
