@@ -129,7 +129,7 @@ def test_renders_and_prepares_the_branch(
     assert "Closes" not in body
     assert "| new | pyo3-ffi, pyo3 recompiled" not in body
     assert (
-        "| new | recompiled pyo3-ffi, pyo3: 3 crates in 5.5 s | pyo3 cached: 0 crates in 1.5 s |"
+        "| new | recompiled pyo3-ffi, pyo3 (3 crates compiled in all) in 5.5 s | pyo3 cached (0 crates compiled in all) in 1.5 s |"
         in body
     )
     # upstream's gates, run on the prepared branch: the fixture has no pyo3-ffi crate and no
@@ -606,7 +606,7 @@ def test_as_comment_shows_the_delta_to_the_open_pull_request(
     comment = (out / "comment.md").read_text()
     assert len(comment.split("<details>")[0].splitlines()) <= 40
     assert "1. pyo3-build-config: one pull request: PUSHED-BRANCH-URL\n" in comment
-    assert "pyo3 cached: 0 crates in 1.5 s" in comment
+    assert "pyo3 cached (0 crates compiled in all) in 1.5 s" in comment
     assert f"this pull request's head (`{head[:12]}`)" in comment
     rows = [line for line in comment.splitlines() if line.startswith("| `")]
     # files only in theirs, then in both, then only in the offer, each with its +/- counts
