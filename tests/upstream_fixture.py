@@ -76,9 +76,16 @@ class FakeUpstream:
     def sha256(self, name: str) -> str:
         return hashlib.sha256(self.archives[name].read_bytes()).hexdigest()
 
-    def write_pins(self, *, commit: str | None = None, git_url: str | None = None,
-                   sha256: dict[str, str] | None = None, patches: list[str] | None = None,
-                   extra: str = "", maturin: bool = False) -> Path:  # fmt: skip
+    def write_pins(
+        self,
+        *,
+        commit: str | None = None,
+        git_url: str | None = None,
+        sha256: dict[str, str] | None = None,
+        patches: list[str] | None = None,
+        extra: str = "",
+        maturin: bool = False,
+    ) -> Path:
         sums = {name: self.sha256(name) for name in self.archives} | (sha256 or {})
         names = patches if patches is not None else [p.name for p in self.series]
         text = f"""
@@ -154,11 +161,19 @@ def make_fake_upstream(root: Path) -> FakeUpstream:
     registry = root / "registry"
     registry.mkdir()
     archives = {
-        "pyo3": _archive(repo, "pyo3-1.0.0", registry / "pyo3-1.0.0.crate",
-                         skip=("pyo3-build-config", "newsfragments", "noxfile.py")),
-        "pyo3-build-config": _archive(repo / "pyo3-build-config", "pyo3-build-config-1.0.0",
-                                      registry / "pyo3-build-config-1.0.0.crate", skip=()),
-    }  # fmt: skip
+        "pyo3": _archive(
+            repo,
+            "pyo3-1.0.0",
+            registry / "pyo3-1.0.0.crate",
+            skip=("pyo3-build-config", "newsfragments", "noxfile.py"),
+        ),
+        "pyo3-build-config": _archive(
+            repo / "pyo3-build-config",
+            "pyo3-build-config-1.0.0",
+            registry / "pyo3-build-config-1.0.0.crate",
+            skip=(),
+        ),
+    }
 
     work = root / "work"
     git(root, "clone", "-q", str(repo), str(work))
@@ -175,8 +190,17 @@ def make_fake_upstream(root: Path) -> FakeUpstream:
     write(work, "noxfile.py", NOXFILE + "\n\n@nox.session\ndef session(session):\n    pass\n")
     git(work, "commit", "-q", "-am", "Add a nox session\n\nOnly in the repository.")
     series_dir = root / "patches" / "pyo3" / "1.0.0"
-    out = git(work, "format-patch", "--zero-commit", "--full-index", "--no-stat", "-N",
-              "-o", str(series_dir), "HEAD~3")  # fmt: skip
+    out = git(
+        work,
+        "format-patch",
+        "--zero-commit",
+        "--full-index",
+        "--no-stat",
+        "-N",
+        "-o",
+        str(series_dir),
+        "HEAD~3",
+    )
     series = [Path(line) for line in out.splitlines()]
     upstream = FakeUpstream(
         root=root,

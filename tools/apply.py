@@ -124,12 +124,28 @@ def _apply_in_scratch(
         if left_out and len(left_out) == len(patch.files):
             reporter.info(f"{patch.name}: skipped, it only touches files the registry lacks")
             continue
-        result = git(scratch, "am", "--quiet", "--whitespace=error",
-                     "--committer-date-is-author-date", *excludes, "--", patch.path.resolve(),
-                     check=False)  # fmt: skip
+        result = git(
+            scratch,
+            "am",
+            "--quiet",
+            "--whitespace=error",
+            "--committer-date-is-author-date",
+            *excludes,
+            "--",
+            patch.path.resolve(),
+            check=False,
+        )
         if result.returncode != 0:
-            diagnosis = git(scratch, "apply", "--check", "--verbose", *excludes, "--",
-                            patch.path.resolve(), check=False)  # fmt: skip
+            diagnosis = git(
+                scratch,
+                "apply",
+                "--check",
+                "--verbose",
+                *excludes,
+                "--",
+                patch.path.resolve(),
+                check=False,
+            )
             detail = _describe_failure(patch, diagnosis.stderr + result.stderr + result.stdout)
             raise ApplyFailed(
                 f"the series does not apply: {detail}",
@@ -330,8 +346,15 @@ def apply_series(options: ApplyOptions, cache: Cache, git: Git, reporter: Report
         prepared = _apply_in_scratch(
             options, base, branch, scratch / "repo", git=git, reporter=reporter
         )
-        outcome = install_branch(scratch / "repo", dest, branch=branch, base=base.commit,
-                                 tip=prepared.tip, touched=prepared.touched, git=git)  # fmt: skip
+        outcome = install_branch(
+            scratch / "repo",
+            dest,
+            branch=branch,
+            base=base.commit,
+            tip=prepared.tip,
+            touched=prepared.touched,
+            git=git,
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return ApplyResult(

@@ -53,10 +53,15 @@ def check_pins(
             scratch = Path(tempfile.mkdtemp(prefix="tools-check-"))
             try:
                 result = apply_series(
-                    ApplyOptions(pin=pin, source="registry" if pin.artifacts else "git",
-                                 dest=scratch / "tree"),
-                    cache, git, reporter,
-                )  # fmt: skip
+                    ApplyOptions(
+                        pin=pin,
+                        source="registry" if pin.artifacts else "git",
+                        dest=scratch / "tree",
+                    ),
+                    cache,
+                    git,
+                    reporter,
+                )
                 applied = len(result.applied)
                 skipped = sum(len(files) for files in result.skipped.values())
             except ToolError as exc:
@@ -66,6 +71,15 @@ def check_pins(
                 problems.append(str(exc))
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-        rows.append(CheckRow(pin.project, pin.version, len(pin.patches), applied, skipped,
-                             tuple(problems), does_not_apply))  # fmt: skip
+        rows.append(
+            CheckRow(
+                pin.project,
+                pin.version,
+                len(pin.patches),
+                applied,
+                skipped,
+                tuple(problems),
+                does_not_apply,
+            )
+        )
     return rows

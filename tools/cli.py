@@ -470,8 +470,9 @@ def _run_apply(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     _check_git_values(args)
     _check_location("--dest", args.dest)
     pin = pins.select(args.project, args.pin_version)
-    options = ApplyOptions(pin=pin, source=args.source, dest=args.dest, git_url=args.git_url,
-                           branch=args.branch)  # fmt: skip
+    options = ApplyOptions(
+        pin=pin, source=args.source, dest=args.dest, git_url=args.git_url, branch=args.branch
+    )
     result = apply_series(options, cache, Git(Runner(reporter)), reporter)
     messages = {
         "created": f"created {result.dest} with {len(result.applied)} commits on {result.branch}",
@@ -498,9 +499,18 @@ def _run_check(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
     reporter.table(
         "Check",
         ["project", "version", "patches", "applied", "files skipped", "problems"],
-        [[r.project, r.version, str(r.patches), str(r.applied), str(r.skipped_files),
-          str(len(r.problems))] for r in rows],
-    )  # fmt: skip
+        [
+            [
+                r.project,
+                r.version,
+                str(r.patches),
+                str(r.applied),
+                str(r.skipped_files),
+                str(len(r.problems)),
+            ]
+            for r in rows
+        ],
+    )
     problems = [p for r in rows for p in r.problems]
     for problem in problems:
         reporter.warn(problem)
@@ -573,8 +583,9 @@ def _run_verify(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Re
     failures: list[str] = []
     for index, (pyo3, maturin) in enumerate(pairs, start=1):
         if args.all_pins:
-            reporter.step(f"pair {index}/{len(pairs)}: pyo3 {pyo3.version}, maturin "
-                          f"{maturin.version}")  # fmt: skip
+            reporter.step(
+                f"pair {index}/{len(pairs)}: pyo3 {pyo3.version}, maturin {maturin.version}"
+            )
             json_path, markdown = verify_pairs.report_paths(directory, pyo3, maturin)
         else:
             json_path, markdown = args.json_path, args.markdown
@@ -825,8 +836,7 @@ def _run_proposal(args: argparse.Namespace, pins: Pins, reporter: Reporter) -> i
     result = update_proposal(args.proposal, args.report, check=args.check, pins=pins)
     state = "updated" if result.changed else "already matches the report"
     reporter.step(f"{result.path}: evidence section {state}")
-    readme = update_readme(args.readme, args.report, check=args.check,
-                           cold_report=args.cold_report)  # fmt: skip
+    readme = update_readme(args.readme, args.report, check=args.check, cold_report=args.cold_report)
     state = "updated" if readme.changed else "already match the report"
     reporter.step(f"{readme.path}: figures {state}")
     return 0

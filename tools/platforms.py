@@ -59,8 +59,10 @@ class Layout:
         """File names a CPython `version` ("3.14") goes by on PATH, most specific first."""
         suffix = "t" if free_threaded else ""
         major = version.split(".", 1)[0]
-        return [self.executable(f"python{version}{suffix}"),
-                self.executable(f"python{major}{suffix}")]  # fmt: skip
+        return [
+            self.executable(f"python{version}{suffix}"),
+            self.executable(f"python{major}{suffix}"),
+        ]
 
     def base_interpreter(self, prefix: P, name: str) -> P:
         """A base install's interpreter `name` under `sys.base_prefix`."""
@@ -96,17 +98,38 @@ def toml_path(path: PurePath) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-LINUX = Layout(name="linux", path_type=PurePosixPath, scripts_dir="bin", base_interpreter_dir="bin",
-               exe_suffix="", path_list_separator=":", venv_symlinks=True,
-               case_sensitive_by_default=True)  # fmt: skip
-MACOS = Layout(name="macos", path_type=PurePosixPath, scripts_dir="bin", base_interpreter_dir="bin",
-               exe_suffix="", path_list_separator=":", venv_symlinks=True,
-               case_sensitive_by_default=False)  # fmt: skip
-WINDOWS = Layout(name="windows", path_type=PureWindowsPath, scripts_dir="Scripts",
-                 base_interpreter_dir="", exe_suffix=".exe", path_list_separator=";",
-                 venv_symlinks=False, case_sensitive_by_default=False,
-                 no_relocated_copy="python.exe needs its DLLs and Lib folder beside it, and "
-                 "linking a folder needs privileges")  # fmt: skip
+LINUX = Layout(
+    name="linux",
+    path_type=PurePosixPath,
+    scripts_dir="bin",
+    base_interpreter_dir="bin",
+    exe_suffix="",
+    path_list_separator=":",
+    venv_symlinks=True,
+    case_sensitive_by_default=True,
+)
+MACOS = Layout(
+    name="macos",
+    path_type=PurePosixPath,
+    scripts_dir="bin",
+    base_interpreter_dir="bin",
+    exe_suffix="",
+    path_list_separator=":",
+    venv_symlinks=True,
+    case_sensitive_by_default=False,
+)
+WINDOWS = Layout(
+    name="windows",
+    path_type=PureWindowsPath,
+    scripts_dir="Scripts",
+    base_interpreter_dir="",
+    exe_suffix=".exe",
+    path_list_separator=";",
+    venv_symlinks=False,
+    case_sensitive_by_default=False,
+    no_relocated_copy="python.exe needs its DLLs and Lib folder beside it, and "
+    "linking a folder needs privileges",
+)
 LAYOUTS: dict[PlatformName, Layout] = {"linux": LINUX, "macos": MACOS, "windows": WINDOWS}
 
 

@@ -71,10 +71,15 @@ def _evidence(
     pinned = None if pins is None else [p.version for p in pins.for_project("pyo3")]
     merged, sources = with_line_real_rows(report, line_reports, pinned)
     # PROPOSAL.md is for upstream: no path of the machine that measured (`pr_text.scrub`)
-    return scrub(render_template("proposal-evidence.md.j2", report=merged,
-                                 frontends=report_frontends(report),
-                                 report_path=_shown(report_path),
-                                 real_sources=[_shown(path) for path in sources]))  # fmt: skip
+    return scrub(
+        render_template(
+            "proposal-evidence.md.j2",
+            report=merged,
+            frontends=report_frontends(report),
+            report_path=_shown(report_path),
+            real_sources=[_shown(path) for path in sources],
+        )
+    )
 
 
 def _check_pins(report: ReportData, path: Path, pins: Pins) -> None:
@@ -142,8 +147,13 @@ def update_readme(
         start, end = block_markers(name)
         if start not in text or end not in text:
             raise ConfigError(f"{readme}: no generated {name} block (markers missing)")
-        content = render_template(template, report=data, report_path=_shown(report), cold=cold,
-                                  cold_path=_shown(cold_report) if cold_report else "")  # fmt: skip
+        content = render_template(
+            template,
+            report=data,
+            report_path=_shown(report),
+            cold=cold,
+            cold_path=_shown(cold_report) if cold_report else "",
+        )
         updated = _replace_block(updated, start, end, content)
     return _write(readme, text, updated, report, check=check)
 

@@ -242,8 +242,15 @@ def _cached_base(repo_path: Path, expected: str, git: Git, reporter: Reporter) -
         head = git(repo_path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         if head.returncode == 0 and head.stdout.strip() == expected:
             # Every object's content against its id, so a rewritten object file is caught too.
-            checked = git(repo_path, "fsck", "--full", "--strict", "--no-dangling",
-                          "--no-progress", check=False)  # fmt: skip
+            checked = git(
+                repo_path,
+                "fsck",
+                "--full",
+                "--strict",
+                "--no-dangling",
+                "--no-progress",
+                check=False,
+            )
             if checked.returncode == 0:
                 return True
     reporter.warn(f"cached base {repo_path} is not what the tools made; rebuilding it")
@@ -279,8 +286,16 @@ def registry_base(pin: Pin, cache: Cache, git: Git, reporter: Reporter) -> Base:
         for (artifact, _archive), files in zip(archives, counts, strict=True):
             reporter.info(f"{artifact.filename}: {files} files -> {artifact.path or '.'}/")
         git(staging, "add", "--all", "--force")
-        git(staging, "commit", "--quiet", "--no-verify", "-m", _base_message(pin),
-            author=True, date=_BASE_DATE)  # fmt: skip
+        git(
+            staging,
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            _base_message(pin),
+            author=True,
+            date=_BASE_DATE,
+        )
         built = git(staging, "rev-parse", "HEAD").stdout.strip()
         if built != expected:
             raise CommandFailed(
@@ -307,8 +322,15 @@ def _mirror(cache: Cache, project: str, url: str, git: Git) -> Path:
 
 
 def _tag_commit(git: Git, mirror: Path, tag_ref: str) -> str | None:
-    have = git(mirror, "rev-parse", "--verify", "--quiet", "--end-of-options",
-               f"{tag_ref}^{{commit}}", check=False)  # fmt: skip
+    have = git(
+        mirror,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{tag_ref}^{{commit}}",
+        check=False,
+    )
     return have.stdout.strip() if have.returncode == 0 else None
 
 

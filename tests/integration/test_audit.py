@@ -88,8 +88,17 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def _audit(*argv: str) -> tuple[int, dict[str, Any], RecordingReporter, Path]:
     reporter = RecordingReporter()
     out = Path(argv[-1])
-    code = main(["audit", *argv[:-1], "--json", str(out / "audit.json"),
-                 "--markdown", str(out / "audit.md")], reporter=reporter)  # fmt: skip
+    code = main(
+        [
+            "audit",
+            *argv[:-1],
+            "--json",
+            str(out / "audit.json"),
+            "--markdown",
+            str(out / "audit.md"),
+        ],
+        reporter=reporter,
+    )
     data: dict[str, Any] = json.loads((out / "audit.json").read_text())
     return code, data, reporter, out
 
@@ -148,8 +157,7 @@ def test_audit_of_a_project_whose_build_script_needs_the_build_environment(tmp_p
 @pytest.mark.network
 @pytest.mark.slow
 def test_audit_of_a_real_sdist_from_pypi(tmp_path: Path) -> None:
-    code, data, reporter, _out = _audit("pypi:ormsgpack==1.13.1", "--frontend", "uv",
-                                        str(tmp_path))  # fmt: skip
+    code, data, reporter, _out = _audit("pypi:ormsgpack==1.13.1", "--frontend", "uv", str(tmp_path))
 
     assert code == 0, reporter.text()
     assert data["project"]["sha256"] == ORMSGPACK_SHA256
@@ -209,8 +217,10 @@ def test_an_unfetchable_git_dependency_is_refused_in_seconds_before_any_build(
     reporter = RecordingReporter()
 
     started = time.monotonic()
-    code = main(["--cache-dir", str(cache), "audit", str(project), "--stock-only",
-                 "--frontend", "uv"], reporter=reporter)  # fmt: skip
+    code = main(
+        ["--cache-dir", str(cache), "audit", str(project), "--stock-only", "--frontend", "uv"],
+        reporter=reporter,
+    )
     seconds = time.monotonic() - started
 
     assert code == 5

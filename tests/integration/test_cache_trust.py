@@ -72,8 +72,9 @@ def test_a_wrong_git_url_does_not_spoil_the_pinned_one(
     shutil.copytree(upstream.repo, other)
     run_git(other, "commit", "-q", "--allow-empty", "-m", "fork")
     run_git(other, "tag", "-f", "-a", "v1.0.0", "-m", "fork", "HEAD")
-    wrong = run_tools("apply", "pyo3", "--source", "git", "--git-url", str(other),
-                      "--dest", str(tmp_path / "d"))  # fmt: skip
+    wrong = run_tools(
+        "apply", "pyo3", "--source", "git", "--git-url", str(other), "--dest", str(tmp_path / "d")
+    )
     assert wrong.code == 2
     right = run_tools("apply", "pyo3", "--source", "git", "--dest", str(tmp_path / "d"))
     assert right.code == 0, right.stderr

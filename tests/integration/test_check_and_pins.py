@@ -123,16 +123,27 @@ def test_unknown_project_on_the_command_line(run_tools: RunTools, tmp_path: Path
 def test_module_and_console_script_behave_the_same(upstream: FakeUpstream, tmp_path: Path) -> None:
     args = ["--pins", str(upstream.pins_path), "--cache-dir", str(tmp_path / "c"), "pins", "--json"]
     script = Path(sys.executable).parent / HOST.executable("tools")
-    via_module = subprocess.run([sys.executable, "-m", "tools", *args], capture_output=True,
-                                text=True, cwd=REPO_ROOT, check=False)  # fmt: skip
+    via_module = subprocess.run(
+        [sys.executable, "-m", "tools", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
     assert via_module.returncode == 0, via_module.stderr
     if script.exists():
-        via_script = subprocess.run([str(script), *args], capture_output=True, text=True,
-                                    check=False)  # fmt: skip
+        via_script = subprocess.run(
+            [str(script), *args], capture_output=True, text=True, check=False
+        )
         assert via_script.returncode == 0
         assert via_script.stdout == via_module.stdout
     missing = ["--pins", str(tmp_path / "x.toml"), "pins"]
-    broken = subprocess.run([sys.executable, "-m", "tools", *missing], capture_output=True,
-                            text=True, cwd=REPO_ROOT, check=False)  # fmt: skip
+    broken = subprocess.run(
+        [sys.executable, "-m", "tools", *missing],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
     assert broken.returncode == 2
     assert broken.stderr.startswith("error: ")

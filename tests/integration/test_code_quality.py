@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ids=["ruff-check", "ruff-format", "mypy"],
 )
 def test_clean(command: list[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True,
-                            text=True, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -136,11 +136,13 @@ def test_base_tampered_under_the_tools_labels_is_rebuilt(
     fresh = tmp_path / "fresh"
     assert run_tools("apply", "pyo3", "--dest", str(fresh)).code == 0
     base = _the_base(tmp_path)
-    reproducible = _forge("--git-dir", base / ".git" if (base / ".git").is_dir() else base,
-                          "rev-parse", "HEAD")  # fmt: skip
+    reproducible = _forge(
+        "--git-dir", base / ".git" if (base / ".git").is_dir() else base, "rev-parse", "HEAD"
+    )
     amend_base(base, tmp_path / "scratch", "src/lib.rs", "tampered\n")
-    tampered = _forge("--git-dir", base / ".git" if (base / ".git").is_dir() else base,
-                      "rev-parse", "HEAD")  # fmt: skip
+    tampered = _forge(
+        "--git-dir", base / ".git" if (base / ".git").is_dir() else base, "rev-parse", "HEAD"
+    )
     assert tampered != reproducible
 
     dest = tmp_path / "dest"
@@ -222,8 +224,13 @@ def test_an_apply_made_without_the_record_is_recognised_by_content(
     (dest / ".git" / "pyo3-base-python-tools-applied").unlink(missing_ok=True)
     # The same commits with another committer date: an apply at another time.
     _forge("-C", dest, "checkout", "--quiet", "--detach", "HEAD~2")
-    _forge("-C", dest, "cherry-pick", f"{tip}~2..{tip}",
-           env={**TOOLS_LABELS, "GIT_COMMITTER_DATE": "2001-01-01T00:00:00+0000"})  # fmt: skip
+    _forge(
+        "-C",
+        dest,
+        "cherry-pick",
+        f"{tip}~2..{tip}",
+        env={**TOOLS_LABELS, "GIT_COMMITTER_DATE": "2001-01-01T00:00:00+0000"},
+    )
     assert git.Repo(dest).head.commit.hexsha != tip
     result = run_tools("apply", "pyo3", "--dest", str(dest))
     assert result.code == 0, result.stderr

@@ -76,8 +76,9 @@ def test_reports_of_the_wrong_shape(
         table = data["cells"][0] if content == "cold_s" else data["upstream_tests"][0]
         table[content] = {"not": "a scalar"}
         report.write_text(json.dumps(data))
-    result = run_tools("pr", "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"),
-                       pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr", "pyo3", "--report", str(report), "--out", str(tmp_path / "pr"), pins=pins
+    )
     assert result.code == 2
     assert message in _one_error(result.stderr)
     assert not (tmp_path / "pr").exists()
@@ -149,8 +150,19 @@ def test_interrupt_removes_scratch_folders(
     work = tmp_path / "work"
     work.mkdir()
     cache = tmp_path / "cache"
-    argv = [sys.executable, "-m", "tools", "--pins", str(upstream.pins_path), "--cache-dir",
-            str(cache), "apply", "pyo3", "--dest", str(work / "dest")]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "tools",
+        "--pins",
+        str(upstream.pins_path),
+        "--cache-dir",
+        str(cache),
+        "apply",
+        "pyo3",
+        "--dest",
+        str(work / "dest"),
+    ]
     before = tree_digest(work)
     # A shell without job control starts background commands with SIGINT ignored, which
     # their children inherit, and Python then installs no handler for it. A handler here is

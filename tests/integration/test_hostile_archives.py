@@ -39,8 +39,9 @@ def test_hostile_archive_member_is_refused_before_anything_is_written(
     member, fields, problem = case
     witness = tmp_path / "pwned"
     crate = upstream.archives["pyo3"]
-    hostile = copy_with_extra(crate, tmp_path / "hostile.crate",
-                              [(member, {"data": _hook(witness), **fields})])  # fmt: skip
+    hostile = copy_with_extra(
+        crate, tmp_path / "hostile.crate", [(member, {"data": _hook(witness), **fields})]
+    )
     hostile.replace(crate)
     upstream.write_pins()
     before = tree_digest(tmp_path, skip=("cache",))

@@ -85,20 +85,37 @@ def test_allow_any_url_is_needed_for_other_schemes(
     run_tools: RunTools, tmp_path: Path, upstream: FakeUpstream
 ) -> None:
     url = "git://127.0.0.1:1/pyo3.git"
-    refused = run_tools("apply", "pyo3", "--source", "git", "--git-url", url,
-                        "--dest", str(tmp_path / "d"))  # fmt: skip
+    refused = run_tools(
+        "apply", "pyo3", "--source", "git", "--git-url", url, "--dest", str(tmp_path / "d")
+    )
     assert refused.code == 2
     assert "--allow-any-url" in refused.stderr
-    allowed = run_tools("apply", "pyo3", "--source", "git", "--git-url", url, "--allow-any-url",
-                        "--dest", str(tmp_path / "d"))  # fmt: skip
+    allowed = run_tools(
+        "apply",
+        "pyo3",
+        "--source",
+        "git",
+        "--git-url",
+        url,
+        "--allow-any-url",
+        "--dest",
+        str(tmp_path / "d"),
+    )
     assert allowed.code == 5  # accepted, then git could not reach it
     assert "could not fetch v1.0.0 from git://127.0.0.1:1/pyo3.git" in allowed.stderr
 
 
 def test_pr_remote_option_is_refused(run_tools: RunTools, tmp_path: Path) -> None:
     url, witness = _payload(tmp_path)
-    result = run_tools("pr", "pyo3", "--report", str(tmp_path / "r.json"), "--out",
-                       str(tmp_path / "pr"), f"--remote={url}")  # fmt: skip
+    result = run_tools(
+        "pr",
+        "pyo3",
+        "--report",
+        str(tmp_path / "r.json"),
+        "--out",
+        str(tmp_path / "pr"),
+        f"--remote={url}",
+    )
     assert result.code == 2
     assert f"--remote: git URL {url!r} is refused" in result.stderr
     assert not (tmp_path / "pr").exists()

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.network
 
 
 def test_outdated_reads_the_real_registries() -> None:
-    result = subprocess.run([sys.executable, "-m", "tools", "outdated", "--json"],
-                            capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "tools", "outdated", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode in (0, 1), result.stderr
     answer = json.loads(result.stdout)
     assert (result.returncode == 1) is answer["port_needed"]

@@ -60,9 +60,17 @@ def test_port_does_not_replace_a_users_repo_folder(
     work = _users_folder(tmp_path / "mine")
     before, pins_before = tree_digest(work), upstream.pins_path.read_text()
     result = run_tools(
-        "port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url,
-        "--work", str(work),
-    )  # fmt: skip
+        "port",
+        "pyo3",
+        "--from",
+        "1.0.0",
+        "--to",
+        "1.0.1",
+        "--crate-index",
+        url,
+        "--work",
+        str(work),
+    )
     assert result.code == 4, result.stderr
     assert f"--work {work} holds files `tools port` did not make" in result.stderr
     assert "hint: pass a new or empty folder as --work" in result.stderr
@@ -78,9 +86,17 @@ def test_port_refuses_a_file_as_its_work_folder(
     work = tmp_path / "a-file"
     work.write_text("mine\n")
     result = run_tools(
-        "port", "pyo3", "--from", "1.0.0", "--to", "1.0.1", "--crate-index", url,
-        "--work", str(work),
-    )  # fmt: skip
+        "port",
+        "pyo3",
+        "--from",
+        "1.0.0",
+        "--to",
+        "1.0.1",
+        "--crate-index",
+        url,
+        "--work",
+        str(work),
+    )
     # a file is not a work folder at all: bad input, refused before anything is touched
     assert result.code == 2, result.stderr
     assert "exists and is not a folder" in result.stderr

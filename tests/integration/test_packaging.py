@@ -98,8 +98,21 @@ def installed(built: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
     _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=venv.parent)
     scripts = venv / ("Scripts" if os.name == "nt" else "bin")
     python = scripts / ("python.exe" if os.name == "nt" else "python")
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-          "--no-index", built[0]], cwd=venv.parent)  # fmt: skip
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            built[0],
+        ],
+        cwd=venv.parent,
+    )
     code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     purelib = Path(_run([python, "-c", code], cwd=venv.parent).strip())
     (purelib / "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -147,16 +160,18 @@ def test_the_installed_wheel_runs_away_from_the_checkout(installed: Path, tmp_pa
         " pyo3_version='0.30.1', maturin_version='1.16.0')\n"
         "    print((fixture.project / 'Cargo.toml').read_text())\n"
     )
-    out = _run([installed, "-c", render, tmp_path / "fixtures", tmp_path / "pyo3"],
-               cwd=elsewhere, env=env)  # fmt: skip
+    out = _run(
+        [installed, "-c", render, tmp_path / "fixtures", tmp_path / "pyo3"], cwd=elsewhere, env=env
+    )
     templates = Path(out.splitlines()[0])
     assert templates.is_relative_to(installed.parent.parent)
     assert out.count("[patch.crates-io]") == 3
     assert (tmp_path / "fixtures" / "downstream" / "build.rs").is_file()
 
     # Writing commands write into a checkout, never into the installed copy.
-    port = _tools(installed, "port", "pyo3", "--from", "0.30.1", "--to", "0.30.2",
-                  cwd=elsewhere, env=env)  # fmt: skip
+    port = _tools(
+        installed, "port", "pyo3", "--from", "0.30.1", "--to", "0.30.2", cwd=elsewhere, env=env
+    )
     assert port.returncode == 2, port.stderr
     assert "is the copy installed with the tools" in port.stderr
     assert "hint: pass --pins" in port.stderr

@@ -34,8 +34,9 @@ def _tools(*argv: str) -> tuple[int, RecordingReporter]:
 def test_apply_every_pin_from_the_registries(project: str, version: str, tmp_path: Path) -> None:
     pin = load_pins().select(project, version)
     dest = tmp_path / project
-    code, _ = _tools("apply", project, "--version", version, "--source", "registry",
-                     "--dest", str(dest))  # fmt: skip
+    code, _ = _tools(
+        "apply", project, "--version", version, "--source", "registry", "--dest", str(dest)
+    )
     assert code == 0
     repo = git.Repo(dest)
     subjects = [str(c.summary) for c in repo.iter_commits()]
@@ -69,10 +70,18 @@ def test_check_newest_pins() -> None:
 def uv_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("verify")
     code, _reporter = _tools(
-        "verify", "--frontend", "uv", "--fixture", "ext,downstream",
-        "--real", "none",  # tests/integration/test_audit.py audits a real project
-        "--json", str(out / "report.json"), "--markdown", str(out / "report.md"),
-    )  # fmt: skip
+        "verify",
+        "--frontend",
+        "uv",
+        "--fixture",
+        "ext,downstream",
+        "--real",
+        "none",  # tests/integration/test_audit.py audits a real project
+        "--json",
+        str(out / "report.json"),
+        "--markdown",
+        str(out / "report.md"),
+    )
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     report["exit_code"] = code
     report["markdown"] = (out / "report.md").read_text()
@@ -81,8 +90,9 @@ def uv_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _cell(report: dict[str, Any], maturin: str, pyo3: str, fixture: str) -> dict[str, Any]:
     cells: list[dict[str, Any]] = report["cells"]
-    (cell,) = [c for c in cells if (c["maturin"], c["pyo3"], c["fixture"]) ==
-               (maturin, pyo3, fixture)]  # fmt: skip
+    (cell,) = [
+        c for c in cells if (c["maturin"], c["pyo3"], c["fixture"]) == (maturin, pyo3, fixture)
+    ]
     return cell
 
 
@@ -132,8 +142,9 @@ def test_upstream_checks_pass_on_the_patched_trees(uv_report: dict[str, Any]) ->
     not_run = {c["command"]: c["reason"] for c in checks if c["status"] == "not run"}
     assert all(reason for reason in not_run.values())
     assert any("test-base-python" in command for command in not_run)
-    cargo_not_run = [c for c in checks if c["command"].startswith("cargo")
-                     and c["status"] == "not run"]  # fmt: skip
+    cargo_not_run = [
+        c for c in checks if c["command"].startswith("cargo") and c["status"] == "not run"
+    ]
     assert [(c["project"], c["name"]) for c in cargo_not_run] == [
         ("maturin", "clippy (default features)")
     ]
@@ -150,9 +161,18 @@ def test_markdown_report_has_every_table(uv_report: dict[str, Any]) -> None:
 def test_pr_renders_from_the_reference_report(project: str, tmp_path: Path) -> None:
     out = tmp_path / "pr"
     report = Path(__file__).resolve().parents[2] / "reports" / "verify.json"
-    code, reporter = _tools("pr", "--author", "Pat Submitter <pat@submitter.dev>", project,
-                            "--report", str(report), "--out", str(out),
-                            "--source", "registry")  # fmt: skip
+    code, reporter = _tools(
+        "pr",
+        "--author",
+        "Pat Submitter <pat@submitter.dev>",
+        project,
+        "--report",
+        str(report),
+        "--out",
+        str(out),
+        "--source",
+        "registry",
+    )
     assert code == 0, reporter.text()
     pin = load_pins().select(project, None)
     body = (out / f"pr-{len(pin.stack)}" / "body.md").read_text()
@@ -172,8 +192,18 @@ def test_port_between_two_patch_releases(tmp_path: Path) -> None:
     shutil.copytree(load_pins().path.parent, tmp_path / "patches")
     pins = tmp_path / "patches" / "pins.toml"
     work = tmp_path / "work"
-    code, reporter = _tools("--pins", str(pins), "port", "pyo3", "--from", "0.29.3",
-                            "--to", "0.29.2", "--work", str(work))  # fmt: skip
+    code, reporter = _tools(
+        "--pins",
+        str(pins),
+        "port",
+        "pyo3",
+        "--from",
+        "0.29.3",
+        "--to",
+        "0.29.2",
+        "--work",
+        str(work),
+    )
     assert code == 0, reporter.text()
     ported = load_pins(pins).select("pyo3", "0.29.2")
     assert ported.commit != load_pins(pins).select("pyo3", "0.29.3").commit
@@ -193,8 +223,18 @@ def test_port_across_lines_stops_at_the_conflict(tmp_path: Path) -> None:
     pins = tmp_path / "patches" / "pins.toml"
     before = pins.read_text()
     work = tmp_path / "work"
-    code, reporter = _tools("--pins", str(pins), "port", "pyo3", "--from", "0.30.1",
-                            "--to", "0.29.2", "--work", str(work))  # fmt: skip
+    code, reporter = _tools(
+        "--pins",
+        str(pins),
+        "port",
+        "pyo3",
+        "--from",
+        "0.30.1",
+        "--to",
+        "0.29.2",
+        "--work",
+        str(work),
+    )
     text = reporter.text()
     assert code == 3, text
     named = r"^warn: conflict: (\S+\.patch): (\S+), (hunk \d+ of \d+ \(@@ [^)]+ @@\)|three-way)"

@@ -134,9 +134,19 @@ def test_pr_writes_nothing_when_a_later_step_fails(
     run_tools: RunTools, tmp_path: Path, pins: Path
 ) -> None:
     out = tmp_path / "pr"
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(_report(tmp_path, pins)),
-                       "--out", str(out), "--remote", str(tmp_path / "missing.git"),
-                       pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(_report(tmp_path, pins)),
+        "--out",
+        str(out),
+        "--remote",
+        str(tmp_path / "missing.git"),
+        pins=pins,
+    )
     assert result.code == 5
     assert not (out / "pr-1").exists()
 
@@ -144,8 +154,17 @@ def test_pr_writes_nothing_when_a_later_step_fails(
 def test_pr_out_naming_a_file(run_tools: RunTools, tmp_path: Path, pins: Path) -> None:
     out = tmp_path / "pr.txt"
     out.write_text("not a folder\n")
-    result = run_tools("pr", "--author", AUTHOR, "pyo3", "--report", str(_report(tmp_path, pins)),
-                       "--out", str(out), pins=pins)  # fmt: skip
+    result = run_tools(
+        "pr",
+        "--author",
+        AUTHOR,
+        "pyo3",
+        "--report",
+        str(_report(tmp_path, pins)),
+        "--out",
+        str(out),
+        pins=pins,
+    )
     assert result.code == 2
     assert "exists and is not a directory" in result.stderr
     assert out.read_text() == "not a folder\n"

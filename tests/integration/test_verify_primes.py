@@ -41,10 +41,27 @@ def _seed(cache: Path) -> None:
 
 def _verify(cache: Path, out: Path, frontends: str = "uv,build") -> tuple[int, dict[str, Any], str]:
     reporter = RecordingReporter()
-    code = main(["--cache-dir", str(cache), "verify", "--frontend", frontends, "--fixture", "ext",
-                 "--safety", "none", "--no-upstream-checks", "--real", "none",
-                 "--json", str(out / "report.json"), "--markdown", str(out / "report.md")],
-                reporter=reporter)  # fmt: skip
+    code = main(
+        [
+            "--cache-dir",
+            str(cache),
+            "verify",
+            "--frontend",
+            frontends,
+            "--fixture",
+            "ext",
+            "--safety",
+            "none",
+            "--no-upstream-checks",
+            "--real",
+            "none",
+            "--json",
+            str(out / "report.json"),
+            "--markdown",
+            str(out / "report.md"),
+        ],
+        reporter=reporter,
+    )
     return code, json.loads((out / "report.json").read_text()), reporter.text()
 
 
@@ -127,8 +144,9 @@ def test_pip_cells_are_primed_from_uv_s_primes(
     assert [c["ok"] for c in report["cells"]] == [True] * 4
     assert log.count("build from uv's prime (matrix) through pip") == 4
     assert "cold build" not in log
-    uv_cold = {(c["maturin"], c["pyo3"]): c["cold_s"] for c in first["cells"]
-               if c["frontend"] == "uv"}  # fmt: skip
+    uv_cold = {
+        (c["maturin"], c["pyo3"]): c["cold_s"] for c in first["cells"] if c["frontend"] == "uv"
+    }
     for cell in report["cells"]:
         assert cell["cold_by"] == "uv, then pip"
         assert cell["cold_s"] == uv_cold[(cell["maturin"], cell["pyo3"])]

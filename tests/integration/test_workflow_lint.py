@@ -35,6 +35,11 @@ def test_actionlint_finds_nothing() -> None:
     if actionlint is None:
         # The test extra carries actionlint for Linux x86_64 only; the file is the same everywhere.
         pytest.skip(f"no actionlint wheel for {sys.platform} (linted on Linux x86_64)")
-    result = subprocess.run([actionlint, "-no-color", str(WORKFLOW)], capture_output=True,
-                            text=True, check=False, cwd=ROOT)  # fmt: skip
+    result = subprocess.run(
+        [actionlint, "-no-color", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -19,7 +19,19 @@ def _no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     # Popen`) hold it directly: the class itself refuses to start a child.
     monkeypatch.setattr(subprocess.Popen, "_execute_child", _refuse)
     monkeypatch.setattr(subprocess, "Popen", _refuse)
-    for name in ("system", "popen", "posix_spawn", "posix_spawnp", "fork", "forkpty",
-                 "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):  # fmt: skip
+    for name in (
+        "system",
+        "popen",
+        "posix_spawn",
+        "posix_spawnp",
+        "fork",
+        "forkpty",
+        "execv",
+        "execve",
+        "execvp",
+        "execvpe",
+        "spawnv",
+        "spawnve",
+    ):
         if hasattr(os, name):
             monkeypatch.setattr(os, name, _refuse)

@@ -9,8 +9,15 @@ from tools.verify.alternatives import alternative_rows
 
 
 def _cell(maturin: str, pyo3: str, frontend: str, chain: list[str], warm: float) -> dict[str, Any]:
-    return {"maturin": maturin, "pyo3": pyo3, "frontend": frontend, "fixture": "ext",
-            "chain_compiled": chain, "cold_s": 13.0, "warm_s": warm}  # fmt: skip
+    return {
+        "maturin": maturin,
+        "pyo3": pyo3,
+        "frontend": frontend,
+        "fixture": "ext",
+        "chain_compiled": chain,
+        "cold_s": 13.0,
+        "warm_s": warm,
+    }
 
 
 def _scenario(name: str, **fields: Any) -> dict[str, Any]:

@@ -233,12 +233,22 @@ def test_the_projects_own_package_is_found_above_the_script(tmp_path: Path) -> N
     (package / "helpers.py").write_text(BRIDGE_PACKAGE["_bridge"][1])
     (package / "make_ffi.py").write_text(MAKE_FFI)
     (tmp_path / "cffi.py").write_text("")  # outside the project: not one of its modules
-    metadata = {"packages": [
-        {"name": "bridge", "version": "1.0.0", "manifest_path": str(crate / "Cargo.toml"),
-         "targets": [{"kind": ["custom-build"], "src_path": str(crate / "build.rs")}]},
-        {"name": "pyo3-build-config", "version": "0.28.3", "manifest_path": "/r/Cargo.toml",
-         "targets": [{"kind": ["custom-build"], "src_path": "/r/build.rs"}]},
-    ]}  # fmt: skip
+    metadata = {
+        "packages": [
+            {
+                "name": "bridge",
+                "version": "1.0.0",
+                "manifest_path": str(crate / "Cargo.toml"),
+                "targets": [{"kind": ["custom-build"], "src_path": str(crate / "build.rs")}],
+            },
+            {
+                "name": "pyo3-build-config",
+                "version": "0.28.3",
+                "manifest_path": "/r/Cargo.toml",
+                "targets": [{"kind": ["custom-build"], "src_path": "/r/build.rs"}],
+            },
+        ]
+    }
     [(name, version, use)] = _scripts(metadata, project)
     assert (name, version) == ("bridge", "1.0.0")
     assert use.imports == ("cffi", "setuptools")

@@ -40,8 +40,12 @@ def test_recorded_audit_round_trips_and_holds() -> None:
 def test_the_python_running_script_reruns_under_each_build_environment() -> None:
     data = _recorded()
     cffi = _finding(data, "cryptography-cffi")
-    assert cffi["uses"] == ["runs Python", "imports cffi, setuptools", "reads PYO3_PYTHON",
-                            "output: reruns when PYO3_PYTHON changes"]  # fmt: skip
+    assert cffi["uses"] == [
+        "runs Python",
+        "imports cffi, setuptools",
+        "reads PYO3_PYTHON",
+        "output: reruns when PYO3_PYTHON changes",
+    ]
     assert cffi["interpreter"] == "PYO3_PYTHON"
     builds = {(b["configuration"], b["frontend"]): b for b in data["builds"]}
     for run in cffi["runs"]:
@@ -63,8 +67,9 @@ def test_a_get_reader_follows_pyo3_and_stops_rerunning_with_the_series() -> None
     rust = _finding(_recorded(), "cryptography-rust")
     assert rust["uses"] == ["reads pyo3's interpreter config (get())"]
     assert {(r["configuration"], r["reran"]) for r in rust["runs"]} == {
-        ("stock", True), ("series", False)
-    }  # fmt: skip
+        ("stock", True),
+        ("series", False),
+    }
     assert rust["flag"] == ""
 
 

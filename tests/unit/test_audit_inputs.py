@@ -142,8 +142,11 @@ def test_pick_sdist_resolves_relative_urls_and_keeps_the_sha256() -> None:
 
 
 def test_top_level_module() -> None:
-    names = ["ormsgpack-1.13.1.dist-info/METADATA", "ormsgpack/__init__.py",
-             "ormsgpack/ormsgpack.cpython-311-x86_64-linux-gnu.so"]  # fmt: skip
+    names = [
+        "ormsgpack-1.13.1.dist-info/METADATA",
+        "ormsgpack/__init__.py",
+        "ormsgpack/ormsgpack.cpython-311-x86_64-linux-gnu.so",
+    ]
     assert top_level_module(names) == "ormsgpack"
     assert top_level_module(
         ["demo.cpython-311-x86_64-linux-gnu.so", "demo-1.dist-info/RECORD"]
@@ -199,8 +202,11 @@ def test_named_real_projects_read_unknown_locks_and_refuse_another_line() -> Non
     assert plan == {"0.30.1": ["pypi:ormsgpack==1.13.1", "pypi:rpds-py==2026.9.1"]}
     # with every pin verified, each named project goes to its own line's report
     plan = real_plan("cryptography,jiter", list(PINNED), PINNED, _no_download)
-    assert plan == {"0.30.1": ["pypi:jiter==0.19.0"], "0.29.3": [],
-                    "0.28.3": ["pypi:cryptography==48.0.1"]}  # fmt: skip
+    assert plan == {
+        "0.30.1": ["pypi:jiter==0.19.0"],
+        "0.29.3": [],
+        "0.28.3": ["pypi:cryptography==48.0.1"],
+    }
     with pytest.raises(ConfigError, match="unknown project 'nope'"):
         real_plan("nope", ["0.30.1"], PINNED, _no_download)
     with pytest.raises(ConfigError) as pinned:
@@ -220,9 +226,19 @@ def test_verify_refuses_a_real_project_of_another_line_before_building(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reporter = RecordingReporter()
-    args = ["--cache-dir", str(tmp_path / "cache"), "verify", "--pyo3", "0.30.1",
-            "--json", str(tmp_path / "v.json"), "--markdown", str(tmp_path / "v.md"),
-            "--real", "jiter,cryptography"]  # fmt: skip
+    args = [
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "verify",
+        "--pyo3",
+        "0.30.1",
+        "--json",
+        str(tmp_path / "v.json"),
+        "--markdown",
+        str(tmp_path / "v.md"),
+        "--real",
+        "jiter,cryptography",
+    ]
     assert main(args, reporter=reporter) == 2
     err = capsys.readouterr().err
     assert "error: --real: cryptography locks pyo3 0.28.3; this verify runs pyo3 0.30.1" in err

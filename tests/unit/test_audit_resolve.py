@@ -161,13 +161,27 @@ def test_the_copy_keeps_every_folder_but_its_own_target_dir_and_version_control(
     tmp_path: Path,
 ) -> None:
     source = tmp_path / "orjson"
-    _tree(source, ["Cargo.toml", "include/cargo/cc-1.6.0/src/target/mod.rs", "target/debug/x",
-                   ".git/HEAD", "sub/.hg/store", "sub/.svn/entries", "crates/target/kept.rs",
-                   "src/lib.rs"])  # fmt: skip
+    _tree(
+        source,
+        [
+            "Cargo.toml",
+            "include/cargo/cc-1.6.0/src/target/mod.rs",
+            "target/debug/x",
+            ".git/HEAD",
+            "sub/.hg/store",
+            "sub/.svn/entries",
+            "crates/target/kept.rs",
+            "src/lib.rs",
+        ],
+    )
     dest = copy_project(source, tmp_path / "copy", [source / "target"])
     copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
-    assert copied == ["Cargo.toml", "crates/target/kept.rs",
-                      "include/cargo/cc-1.6.0/src/target/mod.rs", "src/lib.rs"]  # fmt: skip
+    assert copied == [
+        "Cargo.toml",
+        "crates/target/kept.rs",
+        "include/cargo/cc-1.6.0/src/target/mod.rs",
+        "src/lib.rs",
+    ]
 
 
 def test_a_configured_target_dir_is_left_out_wherever_it_is(tmp_path: Path) -> None:
@@ -181,8 +195,12 @@ def test_a_configured_target_dir_is_left_out_wherever_it_is(tmp_path: Path) -> N
 
 
 def test_extension_modules_of_a_wheel() -> None:
-    names = ["pycrdt/__init__.py", "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
-             "pycrdt-0.14.13.dist-info/RECORD", "pycrdt-0.14.13.data/scripts/x.so"]  # fmt: skip
+    names = [
+        "pycrdt/__init__.py",
+        "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
+        "pycrdt-0.14.13.dist-info/RECORD",
+        "pycrdt-0.14.13.data/scripts/x.so",
+    ]
     assert extension_modules(names) == {
         "pycrdt._pycrdt": "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so"
     }
@@ -193,10 +211,15 @@ def test_extension_modules_of_a_wheel() -> None:
 
 def _check(**changes: Any) -> ImportCheck:
     fields: dict[str, Any] = {
-        "extension": "pycrdt._pycrdt", "extension_ok": True, "extension_detail": "",
-        "package": "pycrdt", "dependencies_installed": True, "dependencies_detail": "",
-        "package_ok": True, "package_detail": "",
-    }  # fmt: skip
+        "extension": "pycrdt._pycrdt",
+        "extension_ok": True,
+        "extension_detail": "",
+        "package": "pycrdt",
+        "dependencies_installed": True,
+        "dependencies_detail": "",
+        "package_ok": True,
+        "package_detail": "",
+    }
     return ImportCheck(**{**fields, **changes})
 
 
@@ -209,8 +232,9 @@ def test_an_import_check_fails_on_the_module_or_on_the_package_with_its_dependen
     assert not package.ok
     assert package.detail == "import pycrdt: ModuleNotFoundError: No module 'anyio'"
     # Dependencies that did not install leave the package import untried: not a failure.
-    untried = _check(dependencies_installed=False, dependencies_detail="error: offline",
-                     package_ok=None)  # fmt: skip
+    untried = _check(
+        dependencies_installed=False, dependencies_detail="error: offline", package_ok=None
+    )
     assert untried.ok
 
 
@@ -235,8 +259,12 @@ def test_a_problem_of_every_build_is_listed_once_naming_the_builds() -> None:
 def test_dependencies_that_did_not_install_are_unchecked_not_a_problem() -> None:
     data = copy.deepcopy(_recorded())
     for build in data["builds"][:2]:
-        build.update(dependencies_installed=False, dependencies_detail="error: no network",
-                     extension_module="ormsgpack.ormsgpack", package_imported=None)  # fmt: skip
+        build.update(
+            dependencies_installed=False,
+            dependencies_detail="error: no network",
+            extension_module="ormsgpack.ormsgpack",
+            package_imported=None,
+        )
     result = AuditResult.from_json(data)
     result.unchecked = judge_unchecked(result)
     assert judge_audit(result) == []
@@ -322,8 +350,9 @@ def test_a_failed_build_is_headed_by_its_error_line(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(run, "build_wheel", fail)
     setup = BuildSetup(wheelhouse=Path("w"), target_dir=Path("t"), python=Path("p"), extra_env={})
     with pytest.raises(CommandFailed) as raised:
-        run._build(Runner(RecordingReporter()), "uv", Path("p"), Path("o"), setup,
-                   label="stock | uv")  # fmt: skip
+        run._build(
+            Runner(RecordingReporter()), "uv", Path("p"), Path("o"), setup, label="stock | uv"
+        )
     assert str(raised.value) == (
         "stock | uv: the build failed: error[E0425]: cannot find function `parse` in this scope"
     )
@@ -352,8 +381,11 @@ class _ScriptedRunner(Runner):
 def _wheel(tmp_path: Path) -> Path:
     wheel = tmp_path / "pycrdt-0.14.13-cp312-cp312-linux_x86_64.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        for name in ("pycrdt/__init__.py", "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
-                     "pycrdt-0.14.13.dist-info/METADATA"):  # fmt: skip
+        for name in (
+            "pycrdt/__init__.py",
+            "pycrdt/_pycrdt.cpython-312-x86_64-linux-gnu.so",
+            "pycrdt-0.14.13.dist-info/METADATA",
+        ):
             archive.writestr(name, "")
     return wheel
 

@@ -29,8 +29,9 @@ def test_recorded_audit_round_trips_and_holds() -> None:
 
 def test_series_rebuilding_pyo3_is_a_problem() -> None:
     data = _recorded()
-    series_uv = next(b for b in data["builds"] if (b["configuration"], b["frontend"]) ==
-                     ("series", "uv"))  # fmt: skip
+    series_uv = next(
+        b for b in data["builds"] if (b["configuration"], b["frontend"]) == ("series", "uv")
+    )
     series_uv["pyo3_compiled"] = ["pyo3-ffi", "pyo3"]
     problems = judge_audit(AuditResult.from_json(data))
     assert problems == ["series | uv: the warm rebuild compiled pyo3-ffi, pyo3 with the series"]
@@ -40,8 +41,10 @@ def test_stock_rebuilding_pyo3_is_the_finding_not_a_problem() -> None:
     data = _recorded()
     stock = [b for b in data["builds"] if b["configuration"] == "stock"]
     assert {b["frontend"]: b["pyo3_compiled"] for b in stock} == {
-        "uv": ["pyo3-ffi", "pyo3"], "build": ["pyo3-ffi", "pyo3"], "pip": []
-    }  # fmt: skip
+        "uv": ["pyo3-ffi", "pyo3"],
+        "build": ["pyo3-ffi", "pyo3"],
+        "pip": [],
+    }
     assert judge_audit(AuditResult.from_json(data)) == []
 
 

@@ -10,8 +10,13 @@ from tools.verify.frontends import BuildSetup, frontend_command
 
 
 def test_pip_builds_for_another_environment_with_its_python_option() -> None:
-    setup = BuildSetup(wheelhouse=Path("/wh"), target_dir=Path("/t"), python=Path("/v/python"),
-                       extra_env={}, pip_target=Path("/env/bin/python"))  # fmt: skip
+    setup = BuildSetup(
+        wheelhouse=Path("/wh"),
+        target_dir=Path("/t"),
+        python=Path("/v/python"),
+        extra_env={},
+        pip_target=Path("/env/bin/python"),
+    )
     command = frontend_command("pip", Path("/p"), Path("/out"), setup)
     # pip takes --python only before its subcommand
     assert command[:6] == ["/v/python", "-m", "pip", "--python", "/env/bin/python", "wheel"]

@@ -76,9 +76,11 @@ def test_ruff_findings_are_counted_per_rule_and_file() -> None:
     outcome = parse_outcome("ruff", 1, RUFF_CHECK)
     assert outcome.passed == 0
     assert outcome.failures == {
-        "FA100 noxfile.py #0", "FA100 noxfile.py #1", "BLE001 noxfile.py #0",
+        "FA100 noxfile.py #0",
+        "FA100 noxfile.py #1",
+        "BLE001 noxfile.py #0",
         "FA102 noxfile.py #0",
-    }  # fmt: skip
+    }
     assert parse_outcome("ruff", 0, "All checks passed!\n").failures == frozenset()
 
 
@@ -105,9 +107,10 @@ def test_typos_names_the_word_and_file() -> None:
 def test_rumdl_counts_findings_and_checked_files() -> None:
     found = parse_outcome("rumdl", 1, RUMDL_FOUND)
     assert found.failures == {
-        "MD013 newsfragments/6113.added.md #0", "MD041 newsfragments/6113.added.md #0",
+        "MD013 newsfragments/6113.added.md #0",
+        "MD041 newsfragments/6113.added.md #0",
         "MD041 newsfragments/6113.changed.md #0",
-    }  # fmt: skip
+    }
     clean = parse_outcome("rumdl", 0, RUMDL_CLEAN)
     assert (clean.passed, clean.failures) == (1, frozenset())
     # an exit status without a finding it names (a file it cannot read) is still a failure
@@ -132,8 +135,9 @@ def test_nox_sessions() -> None:
 def test_a_build_is_its_exit_status_and_errors() -> None:
     output = "error[E0425]: cannot find value `x` in this scope\nerror: could not compile\n"
     assert parse_outcome("build", 101, output).failures == {
-        "cannot find value `x` in this scope #0", "could not compile #0"
-    }  # fmt: skip
+        "cannot find value `x` in this scope #0",
+        "could not compile #0",
+    }
     assert parse_outcome("build", 0, "   Finished `dev` profile\n").passed == 1
 
 
@@ -171,14 +175,22 @@ PYO3_CHANGED = [
     "pyo3-build-config/src/impl_.rs",
 ]
 # what the registry artifacts of pyo3 ship of the files the gates need
-REGISTRY_TREE = {"Cargo.toml", "build.rs", "guide/src/building-and-distribution.md", "typos.toml",
-                 "pyo3-build-config/src/impl_.rs"}  # fmt: skip
+REGISTRY_TREE = {
+    "Cargo.toml",
+    "build.rs",
+    "guide/src/building-and-distribution.md",
+    "typos.toml",
+    "pyo3-build-config/src/impl_.rs",
+}
 
 
 def test_pyo3_on_a_registry_tree_every_gate_without_its_files_is_not_run() -> None:
     gates = pyo3_gates(PYO3_CHANGED, build_config_manifest="", pr_number=None, title="t")
-    status = {g.name: not_run_reason(g, REGISTRY_TREE.__contains__) for g in gates
-              if not g.cargo or g.kind == "nox"}  # fmt: skip
+    status = {
+        g.name: not_run_reason(g, REGISTRY_TREE.__contains__)
+        for g in gates
+        if not g.cargo or g.kind == "nox"
+    }
     assert status == {
         "nox test-base-python": "needs the git source: the tree has no noxfile.py",
         "ruff": "needs the git source: the tree has no noxfile.py, pyproject.toml",
@@ -194,8 +206,11 @@ def test_pyo3_on_a_registry_tree_every_gate_without_its_files_is_not_run() -> No
         "pyo3-ffi/Cargo.toml",
         "pyo3-build-config/Cargo.toml",
     }
-    assert all(not_run_reason(g, manifests.__contains__) is None for g in gates
-               if g.cargo and g.kind != "nox")  # fmt: skip
+    assert all(
+        not_run_reason(g, manifests.__contains__) is None
+        for g in gates
+        if g.cargo and g.kind != "nox"
+    )
     clippy = next(g for g in gates if g.kind == "clippy" and g.cwd == "pyo3-ffi")
     assert not_run_reason(clippy, REGISTRY_TREE.__contains__) == (
         "needs the git source: the tree has no pyo3-ffi/Cargo.toml"
@@ -222,8 +237,12 @@ def test_pyo3_clippy_names_resolve_config_where_the_crate_has_it() -> None:
 
 
 def test_maturin_gates() -> None:
-    changed = ["src/compile.rs", "src/python_interpreter/get_interpreter_metadata.py",
-               "src/python_interpreter/mod.rs", "guide/src/environment-variables.md"]  # fmt: skip
+    changed = [
+        "src/compile.rs",
+        "src/python_interpreter/get_interpreter_metadata.py",
+        "src/python_interpreter/mod.rs",
+        "guide/src/environment-variables.md",
+    ]
     config = "repos:\n  - repo: local\n  - repo: https://github.com/example/hooks\n    rev: v1\n"
     gates = maturin_gates(changed, precommit_config=config)
     commands = [g.command for g in gates]
@@ -234,8 +253,9 @@ def test_maturin_gates() -> None:
     precommit = next(g for g in gates if g.name == "pre-commit")
     reason = not_run_reason(precommit, lambda _: True)
     assert reason is not None
-    assert reason.startswith("pre-commit installs its hooks from github.com, unreachable here "
-                             "(example/hooks)")  # fmt: skip
+    assert reason.startswith(
+        "pre-commit installs its hooks from github.com, unreachable here (example/hooks)"
+    )
     assert precommit_not_run(None) == (
         "needs the git source: the tree has no .pre-commit-config.yaml"
     )
@@ -247,8 +267,7 @@ def test_default_features_clippy_stands_in_only_when_all_features_cannot_build()
     assert stand_in.fallback_for == "clippy"
     for status in ("passed", "failed"):
         reason = fallback_not_needed(stand_in, {"rustfmt": "passed", "clippy": status})
-        assert reason == ("the `clippy` gate ran and covers it; it runs only when that one "
-                          "cannot")  # fmt: skip
+        assert reason == ("the `clippy` gate ran and covers it; it runs only when that one cannot")
     assert fallback_not_needed(stand_in, {"rustfmt": "passed", "clippy": "not run"}) is None
     assert fallback_not_needed(stand_in, {}) is None
     others = [g for g in gates if g is not stand_in]
@@ -256,16 +275,28 @@ def test_default_features_clippy_stands_in_only_when_all_features_cannot_build()
 
 
 def test_a_gate_not_run_is_never_rendered_or_counted_as_passed(tmp_path: Path) -> None:
-    not_run = {"project": "pyo3", "command": "ruff check noxfile.py", "passed": 0, "failed": 0,
-               "ok": True, "seconds": 0.0, "status": "not run",
-               "reason": "needs the git source: the tree has no noxfile.py"}  # fmt: skip
+    not_run = {
+        "project": "pyo3",
+        "command": "ruff check noxfile.py",
+        "passed": 0,
+        "failed": 0,
+        "ok": True,
+        "seconds": 0.0,
+        "status": "not run",
+        "reason": "needs the git source: the tree has no noxfile.py",
+    }
     assert gate_result(not_run) == ("not run: needs the git source: the tree has no noxfile.py")
     clean = {**not_run, "status": "passed", "passed": 1}
     assert gate_result(clean) == "clean"
     old = {k: v for k, v in clean.items() if k not in ("status", "reason")}  # schema-1 row
     assert gate_result(old) == "clean"
-    report = {"pins": {"pyo3": "0.30.1", "maturin": "1.16.0"}, "cells": [], "safety": [],
-              "upstream_tests": [not_run, clean, old], "ok": True}  # fmt: skip
+    report = {
+        "pins": {"pyo3": "0.30.1", "maturin": "1.16.0"},
+        "cells": [],
+        "safety": [],
+        "upstream_tests": [not_run, clean, old],
+        "ok": True,
+    }
     assert summarize(report, tmp_path / "r.json").upstream == "2/2 ok, 1 not run"
 
 
@@ -278,8 +309,11 @@ def test_a_registry_layout_builds_its_crates_from_each_other() -> None:
         "pyo3-build-config": frozenset({"target-lexicon"}),
     }
     assert needed_siblings("pyo3", deps) == [
-        "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"
-    ]  # fmt: skip
+        "pyo3-build-config",
+        "pyo3-ffi",
+        "pyo3-macros",
+        "pyo3-macros-backend",
+    ]
     assert needed_siblings("pyo3-ffi", deps) == ["pyo3-build-config"]
     # nothing to patch for the crate the others depend on (an unused patch makes cargo warn)
     assert needed_siblings("pyo3-build-config", deps) == []

@@ -9,13 +9,37 @@ from tools.gitvalues import check_branch, check_tag, check_url, ref_problem, url
 
 # Full ref names git accepts and refuses (`git check-ref-format`); the integration tests run the
 # same lists through git itself.
-GOOD_REFS = ["refs/heads/main", "refs/tags/v0.30.1", "refs/heads/a/b-c_d", "refs/heads/x@y",
-             "refs/heads/caf\u00e9", "refs/tags/1.0.0+local"]  # fmt: skip
-BAD_REFS = ["", "@", "refs/heads/a..b", "refs/heads/.hidden", "refs/heads/a.lock",
-            "refs/heads/a/", "/refs/heads/a", "refs//heads", "refs/heads/a.", "refs/heads/a b",
-            "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?", "refs/heads/a*",
-            "refs/heads/a[b", "refs/heads/a\\b", "refs/heads/a@{1}", "refs/heads/a\tb",
-            "refs/heads/a\x7fb", "refs/heads/x/.y"]  # fmt: skip
+GOOD_REFS = [
+    "refs/heads/main",
+    "refs/tags/v0.30.1",
+    "refs/heads/a/b-c_d",
+    "refs/heads/x@y",
+    "refs/heads/caf\u00e9",
+    "refs/tags/1.0.0+local",
+]
+BAD_REFS = [
+    "",
+    "@",
+    "refs/heads/a..b",
+    "refs/heads/.hidden",
+    "refs/heads/a.lock",
+    "refs/heads/a/",
+    "/refs/heads/a",
+    "refs//heads",
+    "refs/heads/a.",
+    "refs/heads/a b",
+    "refs/heads/a~1",
+    "refs/heads/a^",
+    "refs/heads/a:b",
+    "refs/heads/a?",
+    "refs/heads/a*",
+    "refs/heads/a[b",
+    "refs/heads/a\\b",
+    "refs/heads/a@{1}",
+    "refs/heads/a\tb",
+    "refs/heads/a\x7fb",
+    "refs/heads/x/.y",
+]
 
 
 @pytest.mark.parametrize("name", GOOD_REFS)
@@ -39,9 +63,16 @@ def test_branch_and_tag_refusals_name_value_and_source(name: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://github.com/PyO3/pyo3", "file:///srv/git/pyo3.git", "/srv/git/pyo3.git",
-     "../pyo3", "pyo3.git", "./a:b", "HTTPS://example.com/x"],
-)  # fmt: skip
+    [
+        "https://github.com/PyO3/pyo3",
+        "file:///srv/git/pyo3.git",
+        "/srv/git/pyo3.git",
+        "../pyo3",
+        "pyo3.git",
+        "./a:b",
+        "HTTPS://example.com/x",
+    ],
+)
 def test_accepted_urls(url: str) -> None:
     assert url_problem(url) is None
     assert check_url(url, source="--git-url") == url

@@ -10,8 +10,15 @@ from tools.verify.matrix import CellResult, judge
 CHAIN = ["pyo3-ffi", "pyo3"]
 
 
-def _cell(maturin: Variant, pyo3: Variant, chain: list[str], *, fixture: FixtureName = "ext",
-          exported: bool | None = None, import_ok: bool = True) -> CellResult:  # fmt: skip
+def _cell(
+    maturin: Variant,
+    pyo3: Variant,
+    chain: list[str],
+    *,
+    fixture: FixtureName = "ext",
+    exported: bool | None = None,
+    import_ok: bool = True,
+) -> CellResult:
     return CellResult(
         maturin=maturin,
         pyo3=pyo3,
@@ -84,11 +91,19 @@ def test_the_same_crates_in_another_order_are_the_status_quo() -> None:
     # pyo3 0.28.3 under uv: cargo compiled the same five crates in two orders
     chain = ["pyo3-build-config", "pyo3-macros-backend", "pyo3-ffi", "pyo3", "pyo3-macros"]
     other = ["pyo3-build-config", "pyo3-ffi", "pyo3-macros-backend", "pyo3", "pyo3-macros"]
-    cells = _matrix([], old_old=_cell("old", "old", chain), old_new=_cell("old", "new", other),
-                    new_old=_cell("new", "old", chain))  # fmt: skip
+    cells = _matrix(
+        [],
+        old_old=_cell("old", "old", chain),
+        old_new=_cell("old", "new", other),
+        new_old=_cell("new", "old", chain),
+    )
     judge(cells)
     assert all(c.ok for c in cells), [c.problems for c in cells]
-    cells = _matrix([], old_old=_cell("old", "old", chain), old_new=_cell("old", "new", other[1:]),
-                    new_old=_cell("new", "old", chain))  # fmt: skip
+    cells = _matrix(
+        [],
+        old_old=_cell("old", "old", chain),
+        old_new=_cell("old", "new", other[1:]),
+        new_old=_cell("new", "old", chain),
+    )
     judge(cells)
     assert not cells[1].ok

@@ -36,8 +36,12 @@ def test_placeholder_names() -> None:
 
 
 def test_placeholders_in_order_without_repeats() -> None:
-    paths = ["noxfile.py", "newsfragments/PR-NUMBER.changed.md", "newsfragments/PR-NUMBER.added.md",
-             "newsfragments/PR-NUMBER.changed.md"]  # fmt: skip
+    paths = [
+        "noxfile.py",
+        "newsfragments/PR-NUMBER.changed.md",
+        "newsfragments/PR-NUMBER.added.md",
+        "newsfragments/PR-NUMBER.changed.md",
+    ]
     assert placeholders(paths) == [
         "newsfragments/PR-NUMBER.changed.md",
         "newsfragments/PR-NUMBER.added.md",

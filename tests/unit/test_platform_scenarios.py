@@ -58,14 +58,26 @@ def test_platform_scenarios_are_registered_after_the_common_ones() -> None:
 def test_a_skipped_scenario_is_no_failure_and_says_why() -> None:
     skipped = ScenarioResult.skip("windows-launcher", "what", "cached", "Windows only")
     failed = ScenarioResult("base-dropped", "what", "rebuild", "cached", False)
-    report = Report(pins={}, series={}, variants={}, cells=[], safety=[skipped],
-                    upstream_tests=[], environment={}, started="", seconds=0)  # fmt: skip
+    report = Report(
+        pins={},
+        series={},
+        variants={},
+        cells=[],
+        safety=[skipped],
+        upstream_tests=[],
+        environment={},
+        started="",
+        seconds=0,
+    )
     assert report.ok
     assert report.failures() == []
     frozen = json.loads(FROZEN_REPORT.read_text())
     frozen["safety"] = report.to_json()["safety"]
-    row = next(line for line in render_markdown(frozen).splitlines()
-               if line.startswith("| windows-launcher"))  # fmt: skip
+    row = next(
+        line
+        for line in render_markdown(frozen).splitlines()
+        if line.startswith("| windows-launcher")
+    )
     assert row.endswith("| skipped: Windows only | skipped |")
     report.safety.append(failed)
     assert not report.ok

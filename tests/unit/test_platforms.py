@@ -17,9 +17,14 @@ else:
 
 @pytest.mark.parametrize(
     ("platform", "expected"),
-    [("linux", LINUX), ("darwin", MACOS), ("win32", WINDOWS), ("freebsd14", LINUX),
-     ("cygwin", LINUX)],
-)  # fmt: skip
+    [
+        ("linux", LINUX),
+        ("darwin", MACOS),
+        ("win32", WINDOWS),
+        ("freebsd14", LINUX),
+        ("cygwin", LINUX),
+    ],
+)
 def test_layout_is_chosen_from_sys_platform(platform: str, expected: object) -> None:
     assert layout_for(platform) is expected
 
@@ -67,10 +72,15 @@ def test_path_lists_split_on_the_platforms_separator() -> None:
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [(PureWindowsPath(r"C:\Users\me\cache\pyo3-0.30.1-new"), "C:/Users/me/cache/pyo3-0.30.1-new"),
-     (PurePosixPath("/home/me/cache/pyo3"), "/home/me/cache/pyo3"),
-     (PurePosixPath('/odd/na"me\\x'), '/odd/na\\"me\\\\x')],
-)  # fmt: skip
+    [
+        (
+            PureWindowsPath(r"C:\Users\me\cache\pyo3-0.30.1-new"),
+            "C:/Users/me/cache/pyo3-0.30.1-new",
+        ),
+        (PurePosixPath("/home/me/cache/pyo3"), "/home/me/cache/pyo3"),
+        (PurePosixPath('/odd/na"me\\x'), '/odd/na\\"me\\\\x'),
+    ],
+)
 def test_paths_go_into_toml_strings_intact(path: PurePosixPath, expected: str) -> None:
     assert toml_path(path) == expected
     document = tomllib.loads(f'[patch.crates-io]\npyo3 = {{ path = "{toml_path(path)}" }}\n')
@@ -80,11 +90,15 @@ def test_paths_go_into_toml_strings_intact(path: PurePosixPath, expected: str) -
 
 def test_every_layout_is_named_after_its_key() -> None:
     assert {name: layout.name for name, layout in LAYOUTS.items()} == {
-        "linux": "linux", "macos": "macos", "windows": "windows"
-    }  # fmt: skip
+        "linux": "linux",
+        "macos": "macos",
+        "windows": "windows",
+    }
     assert [layout.path_type for layout in LAYOUTS.values()] == [
-        PurePosixPath, PurePosixPath, PureWindowsPath
-    ]  # fmt: skip
+        PurePosixPath,
+        PurePosixPath,
+        PureWindowsPath,
+    ]
 
 
 def test_only_windows_cannot_relocate_a_base_install_by_copying_its_binary() -> None:

@@ -276,11 +276,15 @@ def test_every_body_says_what_the_series_adds_over_use_base_python() -> None:
 def test_a_measured_use_base_python_reaches_the_alternatives_table() -> None:
     data = cast("dict[str, Any]", copy.deepcopy(_report()))
     data["safety"].append(
-        {"scenario": "alternative-use-base-python-uv", "ok": True, "expected": "cached",
-         "description": "no series, stock maturin with MATURIN_PEP517_USE_BASE_PYTHON=1, uv",
-         "observed": "cached; the cffi build script failed", "seconds": {"first": 11.7,
-                                                                        "second": 0.34}}
-    )  # fmt: skip
+        {
+            "scenario": "alternative-use-base-python-uv",
+            "ok": True,
+            "expected": "cached",
+            "description": "no series, stock maturin with MATURIN_PEP517_USE_BASE_PYTHON=1, uv",
+            "observed": "cached; the cffi build script failed",
+            "seconds": {"first": 11.7, "second": 0.34},
+        }
+    )
     pin, sibling = pins("maturin")
     body = render(golden_inputs(pin, sibling, cast("ReportData", data)), 1)
     assert "Measured: see the alternatives table below." in body

@@ -45,10 +45,15 @@ FACTS: dict[str, Any] = {
     "frontend_version": "uv 0.13.9",
 }
 DAY = 24 * 3600.0
-VARIANTS = {f"{project}_{variant}": f"{project} {variant}"
-            for project in ("pyo3", "maturin") for variant in ("old", "new")}  # fmt: skip
-ENVIRONMENT = {key: key for key in ("machine", "python", "other python", "uv", "build", "pip",
-                                    "cargo", "rustc")}  # fmt: skip
+VARIANTS = {
+    f"{project}_{variant}": f"{project} {variant}"
+    for project in ("pyo3", "maturin")
+    for variant in ("old", "new")
+}
+ENVIRONMENT = {
+    key: key
+    for key in ("machine", "python", "other python", "uv", "build", "pip", "cargo", "rustc")
+}
 
 
 def _key(spec: PrimeSpec = SPEC, **changes: Any) -> str:
@@ -145,9 +150,13 @@ def _stage(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _record(key: str = "k1") -> PrimeRecord:
-    return PrimeRecord(key=key, inputs={"python": "3.11"}, cold_s=11.5,
-                       created="2026-11-26T18:00:00+00:00",
-                       wheel="verify_ext-0.1.0-cp311-cp311-linux_x86_64.whl")  # fmt: skip
+    return PrimeRecord(
+        key=key,
+        inputs={"python": "3.11"},
+        cold_s=11.5,
+        created="2026-11-26T18:00:00+00:00",
+        wheel="verify_ext-0.1.0-cp311-cp311-linux_x86_64.whl",
+    )
 
 
 def test_a_stored_prime_is_complete_and_keeps_mtimes(tmp_path: Path) -> None:
@@ -162,9 +171,17 @@ def test_a_stored_prime_is_complete_and_keeps_mtimes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["no stamp", "other key", "other format", "not json", "not a record", "no target", "no log",
-     "no wheel"],
-)  # fmt: skip
+    [
+        "no stamp",
+        "other key",
+        "other format",
+        "not json",
+        "not a record",
+        "no target",
+        "no log",
+        "no wheel",
+    ],
+)
 def test_an_incomplete_or_foreign_prime_is_not_reused(tmp_path: Path, damage: str) -> None:
     stage, wheel = _stage(tmp_path)
     prime = store_prime(tmp_path / "store", _record(), stage, wheel, "log")
@@ -264,8 +281,12 @@ def _prime(spec: PrimeSpec, created: str, reused: bool, seed: Prime | None = Non
 
 def test_a_seeded_prime_takes_its_cold_figure_and_date_from_its_origin() -> None:
     cold = _prime(SPEC, "2026-11-26T18:00:00+00:00", reused=True)
-    pip = _prime(dataclasses.replace(SPEC, frontend="pip", seed=SPEC), "2026-12-04T21:00:00+00:00",
-                 reused=False, seed=cold)  # fmt: skip
+    pip = _prime(
+        dataclasses.replace(SPEC, frontend="pip", seed=SPEC),
+        "2026-12-04T21:00:00+00:00",
+        reused=False,
+        seed=cold,
+    )
     assert pip.chain == (cold, pip)
     assert pip.origin is cold
     assert (pip.built_by, cold.built_by) == ("uv, then pip", "uv")
@@ -275,8 +296,12 @@ def test_a_seeded_prime_takes_its_cold_figure_and_date_from_its_origin() -> None
 
 def test_prune_removes_unused_primes_and_stale_partials(tmp_path: Path) -> None:
     store, now = tmp_path / "store", 100 * DAY
-    ages = {"recent": 1.0, "unused": KEEP_UNUSED_DAYS + 1.0,
-            "k.partial-1": KEEP_PARTIAL_DAYS + 1.0, "k.partial-2": 0.5}  # fmt: skip
+    ages = {
+        "recent": 1.0,
+        "unused": KEEP_UNUSED_DAYS + 1.0,
+        "k.partial-1": KEEP_PARTIAL_DAYS + 1.0,
+        "k.partial-2": 0.5,
+    }
     for name, age in ages.items():
         (store / name).mkdir(parents=True)
         if ".partial-" not in name:
@@ -300,20 +325,39 @@ def test_the_phase_clock_times_consecutive_phases() -> None:
 
 
 def _cell(cold_from: str) -> CellResult:
-    return CellResult(maturin="new", pyo3="new", frontend="build", fixture="ext", compiled=[],
-                      chain_compiled=[], reasons={}, cold_s=11.8, warm_s=1.1, import_ok=True,
-                      import_detail="", expected="cached", ok=True, cold_by="uv",
-                      cold_from=cold_from)  # fmt: skip
+    return CellResult(
+        maturin="new",
+        pyo3="new",
+        frontend="build",
+        fixture="ext",
+        compiled=[],
+        chain_compiled=[],
+        reasons={},
+        cold_s=11.8,
+        warm_s=1.1,
+        import_ok=True,
+        import_detail="",
+        expected="cached",
+        ok=True,
+        cold_by="uv",
+        cold_from=cold_from,
+    )
 
 
 def test_phases_and_cold_provenance_reach_the_report(tmp_path: Path) -> None:
     phases = {"prepare": 0.5, "matrix": 38.9, "safety": 120.0, "upstream": 9.0, "real": 80.0}
-    report = Report(pins={"pyo3": "0.30.1", "maturin": "1.16.0"},
-                    series={"pyo3": "a" * 12, "maturin": "b" * 12}, variants=VARIANTS,
-                    cells=[_cell("prime of 2026-11-26T18:00:00+00:00"), _cell("this run")],
-                    safety=[], upstream_tests=[], environment=ENVIRONMENT,
-                    started="2026-11-26T18:00:00+00:00", seconds=168.4,
-                    phases=phases)  # fmt: skip
+    report = Report(
+        pins={"pyo3": "0.30.1", "maturin": "1.16.0"},
+        series={"pyo3": "a" * 12, "maturin": "b" * 12},
+        variants=VARIANTS,
+        cells=[_cell("prime of 2026-11-26T18:00:00+00:00"), _cell("this run")],
+        safety=[],
+        upstream_tests=[],
+        environment=ENVIRONMENT,
+        started="2026-11-26T18:00:00+00:00",
+        seconds=168.4,
+        phases=phases,
+    )
     write_json(report, tmp_path / "verify.json")
     loaded = load_report(tmp_path / "verify.json")
     assert loaded["phases"] == phases
@@ -325,7 +369,15 @@ def test_phases_and_cold_provenance_reach_the_report(tmp_path: Path) -> None:
 
 
 def test_a_report_without_phases_still_renders(tmp_path: Path) -> None:
-    report = Report(pins={"pyo3": "0.30.1", "maturin": "1.16.0"}, series={},
-                    variants=VARIANTS, cells=[_cell("this run")], safety=[], upstream_tests=[],
-                    environment=ENVIRONMENT, started="", seconds=1)  # fmt: skip
+    report = Report(
+        pins={"pyo3": "0.30.1", "maturin": "1.16.0"},
+        series={},
+        variants=VARIANTS,
+        cells=[_cell("this run")],
+        safety=[],
+        upstream_tests=[],
+        environment=ENVIRONMENT,
+        started="",
+        seconds=1,
+    )
     assert "Time per phase" not in render_markdown(report.to_json())

@@ -49,8 +49,9 @@ def test_markers_are_required(tmp_path: Path) -> None:
 
 
 def test_readme_figures_match_the_reference_reports() -> None:
-    result = update_readme(DEFAULT_README, DEFAULT_REPORT, check=True,
-                           cold_report=DEFAULT_COLD_REPORT)  # fmt: skip
+    result = update_readme(
+        DEFAULT_README, DEFAULT_REPORT, check=True, cold_report=DEFAULT_COLD_REPORT
+    )
     assert result.changed is False
 
 

@@ -31,11 +31,15 @@ def test_a_project_that_fails_to_build_is_a_failed_row(
     pins = load_pins()
     reporter = RecordingReporter()
     results = real.audit_real_projects(
-        ["pypi:cryptography==48.0.1"], frontends=["uv"], python=Path("python3"),
-        pyo3=pins.select("pyo3", None), maturin=pins.select("maturin", None),
+        ["pypi:cryptography==48.0.1"],
+        frontends=["uv"],
+        python=Path("python3"),
+        pyo3=pins.select("pyo3", None),
+        maturin=pins.select("maturin", None),
         inputs=AuditInputs(maturin_wheels={}, patched_pyo3={}),
-        cache=Cache(tmp_path), reporter=reporter,
-    )  # fmt: skip
+        cache=Cache(tmp_path),
+        reporter=reporter,
+    )
     (result,) = results
     assert not result.ok
     assert (result.project.name, result.project.version) == ("cryptography", "48.0.1")

@@ -40,10 +40,18 @@ def _write(tmp_path: Path, data: object) -> Path:
 
 
 def test_verify_writes_what_the_readers_load(tmp_path: Path) -> None:
-    report = Report(pins={"pyo3": "0.30.1", "maturin": "1.16.0"},
-                    series={"pyo3": "a" * 12, "maturin": "b" * 12}, variants={"pyo3_old": "x"},
-                    cells=[], safety=[], upstream_tests=[], environment={"cpus": 2},
-                    started="2026-11-24T18:00:00+00:00", seconds=1.5, notes=["n"])  # fmt: skip
+    report = Report(
+        pins={"pyo3": "0.30.1", "maturin": "1.16.0"},
+        series={"pyo3": "a" * 12, "maturin": "b" * 12},
+        variants={"pyo3_old": "x"},
+        cells=[],
+        safety=[],
+        upstream_tests=[],
+        environment={"cpus": 2},
+        started="2026-11-24T18:00:00+00:00",
+        seconds=1.5,
+        notes=["n"],
+    )
     path = tmp_path / "verify.json"
     write_json(report, path)
     text = path.read_text()
@@ -78,8 +86,11 @@ def test_another_schema_is_refused(tmp_path: Path, schema: object) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        (("cells", 0, "reasons"), {"pyo3": "rebuilt"}, "`cells[0].reasons` must be a table of "
-         "string lists"),
+        (
+            ("cells", 0, "reasons"),
+            {"pyo3": "rebuilt"},
+            "`cells[0].reasons` must be a table of string lists",
+        ),
         (("cells", 1, "ok"), "yes", "`cells[1].ok` must be true or false"),
         (("cells", 0, "cold_s"), True, "`cells[0].cold_s` must be a number"),
         (("upstream_tests", 0, "passed"), 1.5, "`upstream_tests[0].passed` must be an integer"),
@@ -90,11 +101,14 @@ def test_another_schema_is_refused(tmp_path: Path, schema: object) -> None:
         (("safety",), {}, "`safety` must be a list"),
         (("real", 0, "builds", 1, "warm_s"), "1.2", "`real[0].builds[1].warm_s` must be a number"),
         (("real", 1, "project"), "jiter", "`real[1].project` must be a table"),
-        (("real", 0, "build_scripts", 0, "runs"), {}, "`real[0].build_scripts[0].runs` must be a "
-         "list"),
+        (
+            ("real", 0, "build_scripts", 0, "runs"),
+            {},
+            "`real[0].build_scripts[0].runs` must be a list",
+        ),
         (("safety", 0, "seconds"), {"first": "12"}, "`safety[0].seconds` must be a table"),
     ],
-)  # fmt: skip
+)
 def test_wrong_types_are_named(
     tmp_path: Path, field: tuple[str | int, ...], value: object, message: str
 ) -> None:
@@ -174,8 +188,10 @@ def test_the_older_lines_real_rows_join_the_reference_reports(tmp_path: Path) ->
     empty = {**_raw(), "real": []}
     (tmp_path / "verify-pyo3-0.29.3-maturin-1.16.0.json").write_text(json.dumps(empty))
     found = line_reports_next_to(reference)
-    assert [p.name for p in found] == ["verify-pyo3-0.28.3-maturin-1.16.0.json",
-                                       "verify-pyo3-0.29.3-maturin-1.16.0.json"]  # fmt: skip
+    assert [p.name for p in found] == [
+        "verify-pyo3-0.28.3-maturin-1.16.0.json",
+        "verify-pyo3-0.29.3-maturin-1.16.0.json",
+    ]
     merged, sources = with_line_real_rows(load_report(reference), found)
     names = [row["project"]["name"] for row in merged["real"]]
     assert names == [*(r["project"]["name"] for r in _raw()["real"]), "cryptography"]

@@ -54,8 +54,9 @@ def _files(root: Path) -> set[str]:
 
 
 def test_local_packages_are_the_trees_manifests_not_a_target_dirs(tmp_path: Path) -> None:
-    tree = _tree(tmp_path, {".": "maturin", "crates/helper": "my-helper",
-                            "target/package/x": "vendored"})  # fmt: skip
+    tree = _tree(
+        tmp_path, {".": "maturin", "crates/helper": "my-helper", "target/package/x": "vendored"}
+    )
     (tmp_path / "crates" / "broken").mkdir()
     (tmp_path / "crates" / "broken" / "Cargo.toml").write_text("[package\n")
     assert local_packages(tree) == ["maturin", "my-helper"]

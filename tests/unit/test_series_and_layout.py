@@ -108,8 +108,14 @@ def test_failure_names_the_hunk(tmp_path: Path) -> None:
     assert missing == "0001-x.patch: src/a.rs does not exist in the base"
 
 
-CRATE = Artifact(name="pyo3-ffi", kind="crate", url="file:///x/pyo3-ffi-1.0.crate",
-                 sha256="0" * 64, path="pyo3-ffi", drop=("Cargo.toml.orig",))  # fmt: skip
+CRATE = Artifact(
+    name="pyo3-ffi",
+    kind="crate",
+    url="file:///x/pyo3-ffi-1.0.crate",
+    sha256="0" * 64,
+    path="pyo3-ffi",
+    drop=("Cargo.toml.orig",),
+)
 
 
 @pytest.mark.parametrize(

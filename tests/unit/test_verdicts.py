@@ -31,13 +31,23 @@ def _not(obs: Observation, **changes: object) -> Observation:
 
 def test_every_scenario_has_a_verdict_tested_here() -> None:
     tested = {
-        verdicts.two_venvs_same_base, verdicts.rebuilds, verdicts.stays_cached,
-        verdicts.base_missing, verdicts.base_path_invalid, verdicts.config_file,
-        verdicts.rerun_triggers, verdicts.downstream_current_interpreter,
-        verdicts.downstream_opt_in, verdicts.inherited_other_version,
-        verdicts.inherited_overridden, verdicts.base_reinstalled, verdicts.free_threading,
-        verdicts.two_venvs_one_base, verdicts.use_base_python, verdicts.build_requirement,
-    }  # fmt: skip
+        verdicts.two_venvs_same_base,
+        verdicts.rebuilds,
+        verdicts.stays_cached,
+        verdicts.base_missing,
+        verdicts.base_path_invalid,
+        verdicts.config_file,
+        verdicts.rerun_triggers,
+        verdicts.downstream_current_interpreter,
+        verdicts.downstream_opt_in,
+        verdicts.inherited_other_version,
+        verdicts.inherited_overridden,
+        verdicts.base_reinstalled,
+        verdicts.free_threading,
+        verdicts.two_venvs_one_base,
+        verdicts.use_base_python,
+        verdicts.build_requirement,
+    }
     assert {scenario.verdict for scenario in SCENARIOS.values()} <= tested
 
 
@@ -174,10 +184,14 @@ def test_base_reinstalled() -> None:
     changed = "rebuild (pyo3-ffi, pyo3; build script: file changed: /w/python/bin/python3.11)"
     again, kept, new = verdicts.REINSTALL_STEPS
     obs = Observation(
-        builds=(Build("first", REBUILD), Build(again, "cached"), Build(kept, "cached"),
-                Build(new, changed)),
+        builds=(
+            Build("first", REBUILD),
+            Build(again, "cached"),
+            Build(kept, "cached"),
+            Build(new, changed),
+        ),
         imported=True,
-    )  # fmt: skip
+    )
     verdict = verdicts.base_reinstalled(obs)
     assert verdict.ok
     assert verdict.observed == (

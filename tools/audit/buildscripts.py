@@ -181,8 +181,9 @@ def output_uses(registered: Iterable[str]) -> list[str]:
     """What a build script's output shows about Python that its own source may not (the code
     can live in a helper crate): the interpreter variables it registered as rerun triggers."""
     names = set(registered)
-    return [f"output: reruns when {name} changes" for name in _INTERPRETER_VARIABLES
-            if name in names]  # fmt: skip
+    return [
+        f"output: reruns when {name} changes" for name in _INTERPRETER_VARIABLES if name in names
+    ]
 
 
 @dataclass

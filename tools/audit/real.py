@@ -30,17 +30,29 @@ class RealProject:
 # Chosen by reading the sdists' Cargo.lock and build scripts (2026-11). A verify of one pyo3 pin
 # audits the projects that lock that pin's version.
 REAL_PROJECTS: tuple[RealProject, ...] = (
-    RealProject("ormsgpack", "pypi:ormsgpack==1.13.1", "0.30.1",
-                "build.rs calls pyo3_build_config::get() and use_pyo3_cfgs(); 33 locked packages"),
-    RealProject("jiter", "pypi:jiter==0.19.0", "0.30.1",
-                "a workspace under crates/ whose jiter crate's build.rs calls use_pyo3_cfgs()"),
+    RealProject(
+        "ormsgpack",
+        "pypi:ormsgpack==1.13.1",
+        "0.30.1",
+        "build.rs calls pyo3_build_config::get() and use_pyo3_cfgs(); 33 locked packages",
+    ),
+    RealProject(
+        "jiter",
+        "pypi:jiter==0.19.0",
+        "0.30.1",
+        "a workspace under crates/ whose jiter crate's build.rs calls use_pyo3_cfgs()",
+    ),
     # The newest release on a pinned line whose build script runs Python: 49.0.0 and later
     # lock pyo3 0.29.0 or 0.29.2, which no pin serves.
-    RealProject("cryptography", "pypi:cryptography==48.0.1", "0.28.3",
-                "the cryptography-cffi crate's build.rs runs PYO3_PYTHON on _cffi_src/"
-                "build_openssl.py (imports cffi) and on setuptools; it registers "
-                "rerun-if-env-changed=PYO3_PYTHON itself"),
-)  # fmt: skip
+    RealProject(
+        "cryptography",
+        "pypi:cryptography==48.0.1",
+        "0.28.3",
+        "the cryptography-cffi crate's build.rs runs PYO3_PYTHON on _cffi_src/"
+        "build_openssl.py (imports cffi) and on setuptools; it registers "
+        "rerun-if-env-changed=PYO3_PYTHON itself",
+    ),
+)
 REAL_FRONTENDS: tuple[Frontend, ...] = ("uv", "build")
 
 
@@ -119,8 +131,14 @@ def audit_real_projects(
     results = []
     for number, spec in enumerate(specs, 1):
         reporter.step(f"real project {number}/{len(specs)}: {spec}")
-        options = AuditOptions(source=spec, frontends=frontends, stock_only=False,
-                               python=python, pyo3_pins=(pyo3,), maturin=maturin)  # fmt: skip
+        options = AuditOptions(
+            source=spec,
+            frontends=frontends,
+            stock_only=False,
+            python=python,
+            pyo3_pins=(pyo3,),
+            maturin=maturin,
+        )
         try:
             results.append(audit(options, cache, reporter, inputs))
         except CommandFailed as exc:
@@ -133,8 +151,16 @@ def audit_real_projects(
 
 def _failed(spec: str, message: str) -> AuditResult:
     name, _, version = spec.removeprefix("pypi:").partition("==")
-    project = AuditProject(name=name, version=version, source=spec, origin="", sha256="",
-                           pyo3="", packages=0)  # fmt: skip
+    project = AuditProject(
+        name=name, version=version, source=spec, origin="", sha256="", pyo3="", packages=0
+    )
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    return AuditResult(project=project, series={}, builds=[], build_scripts=[], started=started,
-                       seconds=0.0, problems=[f"the audit failed: {message}"])  # fmt: skip
+    return AuditResult(
+        project=project,
+        series={},
+        builds=[],
+        build_scripts=[],
+        started=started,
+        seconds=0.0,
+        problems=[f"the audit failed: {message}"],
+    )

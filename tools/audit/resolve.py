@@ -24,11 +24,18 @@ def cargo_env() -> dict[str, str]:
 
 def _metadata(runner: Runner, workspace: Workspace, *options: str) -> dict[str, Any]:
     result = runner.run(
-        ["cargo", "metadata", "--format-version", "1", *options,
-         "--manifest-path", workspace.manifest],
+        [
+            "cargo",
+            "metadata",
+            "--format-version",
+            "1",
+            *options,
+            "--manifest-path",
+            workspace.manifest,
+        ],
         cwd=workspace.root,
         env=cargo_env(),
-    )  # fmt: skip
+    )
     try:
         data: dict[str, Any] = json.loads(result.stdout)
     except ValueError as exc:

@@ -175,11 +175,17 @@ def build_rows(result: AuditResult) -> list[list[str]]:
     for build in result.builds:
         pyo3 = [f"{name} ({own_reasons(build, name)})" for name in build.pyo3_compiled]
         rows.append(
-            [build.frontend, build.configuration, f"{build.cold_s:.1f}", f"{build.warm_s:.1f}",
-             str(len(build.compiled)), ", ".join(pyo3) or "none",
-             ", ".join(build.build_scripts_rerun) or "none",
-             import_cell(build)]
-        )  # fmt: skip
+            [
+                build.frontend,
+                build.configuration,
+                f"{build.cold_s:.1f}",
+                f"{build.warm_s:.1f}",
+                str(len(build.compiled)),
+                ", ".join(pyo3) or "none",
+                ", ".join(build.build_scripts_rerun) or "none",
+                import_cell(build),
+            ]
+        )
     return rows
 
 
@@ -187,14 +193,28 @@ def compact_rows(result: AuditResult) -> list[list[str]]:
     """The terminal table's rows: short cells only, so 80 columns keep them whole; cargo's
     reasons follow as lines of their own (`rebuild_lines`)."""
     return [
-        [build.frontend, build.configuration, f"{build.cold_s:.1f}", f"{build.warm_s:.1f}",
-         str(len(build.compiled)), str(len(build.pyo3_compiled)), import_cell(build)]
+        [
+            build.frontend,
+            build.configuration,
+            f"{build.cold_s:.1f}",
+            f"{build.warm_s:.1f}",
+            str(len(build.compiled)),
+            str(len(build.pyo3_compiled)),
+            import_cell(build),
+        ]
         for build in result.builds
-    ]  # fmt: skip
+    ]
 
 
-COMPACT_COLUMNS = ["frontend", "config", "cold s", "warm s", "warm: crates", "of them pyo3",
-                   "import"]  # fmt: skip
+COMPACT_COLUMNS = [
+    "frontend",
+    "config",
+    "cold s",
+    "warm s",
+    "warm: crates",
+    "of them pyo3",
+    "import",
+]
 
 
 def rebuild_lines(result: AuditResult) -> list[str]:
@@ -207,13 +227,23 @@ def rebuild_lines(result: AuditResult) -> list[str]:
         followed = len(own) - len(first)
         if own:
             tail = f"{followed} more because a dependency changed" if followed else ""
-            lines.append(f"{build.configuration} | {build.frontend}: "
-                         + "; ".join([*first, tail] if tail else first))  # fmt: skip
+            lines.append(
+                f"{build.configuration} | {build.frontend}: "
+                + "; ".join([*first, tail] if tail else first)
+            )
     return lines
 
 
-BUILD_COLUMNS = ["frontend", "configuration", "cold s", "warm s", "crates compiled on warm",
-                 "pyo3 crates compiled (why)", "build scripts rerun", "import"]  # fmt: skip
+BUILD_COLUMNS = [
+    "frontend",
+    "configuration",
+    "cold s",
+    "warm s",
+    "crates compiled on warm",
+    "pyo3 crates compiled (why)",
+    "build scripts rerun",
+    "import",
+]
 
 
 def render_markdown(data: dict[str, Any]) -> str:

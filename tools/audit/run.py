@@ -227,8 +227,11 @@ def _build_pair(
     with reporter.progress(f"{label}: importing the wheel in a fresh venv"):
         checked = check_import(runner, warm.wheel, python, where / "venv")
     evidence = warm.evidence
-    rerun = [name for name, reasons in evidence.reasons.items()
-             if any(r.startswith("build script:") for r in reasons)]  # fmt: skip
+    rerun = [
+        name
+        for name, reasons in evidence.reasons.items()
+        if any(r.startswith("build script:") for r in reasons)
+    ]
     build = AuditBuild(
         configuration=configuration,
         frontend=frontend,
@@ -328,8 +331,20 @@ def _wheelhouses(
             extra.append(str(requirements.maturin))
         extra = [r for r in extra if not _in_wheelhouse(house, r)]
         if extra:
-            runner.run([options.python, "-m", "pip", "download", "--quiet", "--only-binary",
-                        ":all:", "--dest", house, *extra])  # fmt: skip
+            runner.run(
+                [
+                    options.python,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--only-binary",
+                    ":all:",
+                    "--dest",
+                    house,
+                    *extra,
+                ]
+            )
         houses[configuration] = house
     return houses
 
@@ -411,8 +426,12 @@ def audit(
             where = work / configuration / frontend
             for stale in ("target", "dist-cold", "dist-warm", "venv"):
                 _remove(where / stale)
-            setup = BuildSetup(wheelhouse=houses[configuration], target_dir=where / "target",
-                               python=options.python, extra_env={})  # fmt: skip
+            setup = BuildSetup(
+                wheelhouse=houses[configuration],
+                target_dir=where / "target",
+                python=options.python,
+                extra_env={},
+            )
             pair = _build_pair(
                 runner=runner,
                 reporter=reporter,

@@ -26,11 +26,13 @@ def print_audit(result: AuditResult, reporter: Reporter) -> None:
         reporter.table(
             "Warm rebuild time the series saves",
             ["frontend", "stock s", "series s", "saved s"],
-            [[frontend, f"{stock.warm_s:.1f}", f"{series.warm_s:.1f}", f"{saved:.1f}"]
-             for frontend, saved in savings.items()
-             if (stock := result.build("stock", frontend)) and
-             (series := result.build("series", frontend))],
-        )  # fmt: skip
+            [
+                [frontend, f"{stock.warm_s:.1f}", f"{series.warm_s:.1f}", f"{saved:.1f}"]
+                for frontend, saved in savings.items()
+                if (stock := result.build("stock", frontend))
+                and (series := result.build("series", frontend))
+            ],
+        )
     for line in explain(result.builds):
         reporter.info(f"why: {line}")
     reporter.info(f"the rebuild is pyo3#6113: {ISSUE}")

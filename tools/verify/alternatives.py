@@ -33,17 +33,30 @@ class AlternativeRow:
 
 # (scenario, kind, how, frontend, cost); the first and second builds are labelled as below
 _SCENARIOS = (
-    ("caller-sets-base-uv", "caller sets base",
-     "pyo3 with the series, stock maturin, the caller exports `PYO3_BASE_PYTHON`", "uv",
-     "one variable in the CI job and the pyo3 crates patched (`[patch.crates-io]`), until both "
-     "halves are released"),
+    (
+        "caller-sets-base-uv",
+        "caller sets base",
+        "pyo3 with the series, stock maturin, the caller exports `PYO3_BASE_PYTHON`",
+        "uv",
+        "one variable in the CI job and the pyo3 crates patched (`[patch.crates-io]`), until both "
+        "halves are released",
+    ),
     ("caller-sets-base-build", "caller sets base", "the same", "build", "the same"),
-    ("alternative-env-dir", "env dir", "no series: `python -m build --env-dir DIR`", "build",
-     "an option on every invocation, and pypa/build only (not uv or pip)"),
-    ("alternative-no-isolation", "no isolation",
-     "no series: `pip wheel --no-build-isolation` from one venv", "pip",
-     "no build isolation: the build requirements are whatever that venv holds"),
-)  # fmt: skip
+    (
+        "alternative-env-dir",
+        "env dir",
+        "no series: `python -m build --env-dir DIR`",
+        "build",
+        "an option on every invocation, and pypa/build only (not uv or pip)",
+    ),
+    (
+        "alternative-no-isolation",
+        "no isolation",
+        "no series: `pip wheel --no-build-isolation` from one venv",
+        "pip",
+        "no build isolation: the build requirements are whatever that venv holds",
+    ),
+)
 # Rows shown only when the report has one of their scenarios (reports older than they do not).
 _WHEN_MEASURED = (
     (

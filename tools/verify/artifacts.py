@@ -178,26 +178,51 @@ def maturin_wheels(
         out = cache.builds / "wheels" / f"maturin-{pin.version}-{keys[variant]}"
         found = sorted(out.glob("maturin-*.whl"))
         if not found:
-            seeded = [] if variant == "old" else seed_target(
-                maturin_target(cache, "old"), target, trees["new"])  # fmt: skip
+            seeded = (
+                []
+                if variant == "old"
+                else seed_target(maturin_target(cache, "old"), target, trees["new"])
+            )
             if seeded:
-                reporter.info(f"{target}: seeded from the build without the series, "
-                              f"without its own packages ({', '.join(seeded)})")  # fmt: skip
+                reporter.info(
+                    f"{target}: seeded from the build without the series, "
+                    f"without its own packages ({', '.join(seeded)})"
+                )
             with reporter.progress(f"building the {variant} maturin {pin.version} wheel"):
                 shutil.rmtree(out, ignore_errors=True)
                 runner.run(
-                    [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", out,
-                     trees[variant]],
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "wheel",
+                        "--no-deps",
+                        "--wheel-dir",
+                        out,
+                        trees[variant],
+                    ],
                     extra_env={"CARGO_TARGET_DIR": str(target)},
-                )  # fmt: skip
+                )
             found = sorted(out.glob("maturin-*.whl"))
             if not found:
                 raise CommandFailed(f"building maturin ({variant}) wrote no wheel to {out}")
             # setuptools-rust tags the wheel for the interpreter that built it, but maturin is a
             # binary plus a pure-Python shim: tag it like upstream's wheels so build environments
             # of every Python version can install it.
-            runner.run([sys.executable, "-m", "wheel", "tags", "--remove", "--python-tag", "py3",
-                        "--abi-tag", "none", found[-1]])  # fmt: skip
+            runner.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "wheel",
+                    "tags",
+                    "--remove",
+                    "--python-tag",
+                    "py3",
+                    "--abi-tag",
+                    "none",
+                    found[-1],
+                ]
+            )
             found = sorted(out.glob("maturin-*.whl"))
         else:
             reporter.info(f"reusing {found[-1]}")

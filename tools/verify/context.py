@@ -63,8 +63,19 @@ def import_wheel(
     """Installs the wheel into a fresh venv of `python` and runs `code` there."""
     uv = [sys.executable, "-m", "uv"]
     runner.run([*uv, "venv", "--quiet", "--python", python, venv])
-    runner.run([*uv, "pip", "install", "--quiet", "--python", HOST.venv_python(venv),
-                "--no-index", "--no-deps", wheel])  # fmt: skip
+    runner.run(
+        [
+            *uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            HOST.venv_python(venv),
+            "--no-index",
+            "--no-deps",
+            wheel,
+        ]
+    )
     result = runner.run([HOST.venv_python(venv), "-c", code], check=False)
     detail = (result.stderr or result.stdout).strip().splitlines()
     return result.returncode == 0, detail[-1] if detail else ""

@@ -80,6 +80,8 @@ def parse_cargo_output(text: str) -> BuildEvidence:
         warnings.setdefault(warning["package"], []).append(warning["text"].strip())
     maturin_env: dict[str, str] = {}
     if command := _CARGO_COMMAND.search(clean):
-        maturin_env = {m["name"]: _DEBUG_ESCAPE.sub(r"\1", m["value"])
-                       for m in _ASSIGNMENT.finditer(command["env"])}  # fmt: skip
+        maturin_env = {
+            m["name"]: _DEBUG_ESCAPE.sub(r"\1", m["value"])
+            for m in _ASSIGNMENT.finditer(command["env"])
+        }
     return BuildEvidence(tuple(compiled), reasons, warnings, maturin_env)

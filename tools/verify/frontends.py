@@ -91,15 +91,38 @@ def frontend_command(
     if frontend == "uv":
         # `uv build` resolves build requirements from PyPI unless told otherwise on the command
         # line; UV_NO_INDEX / UV_FIND_LINKS alone were not honoured for them (uv 0.13.9).
-        return [sys.executable, "-m", "uv", "build", "--wheel", "--python", python,
-                "--no-index", "--find-links", str(setup.wheelhouse),
-                "--out-dir", str(out), *extra_args, str(project)]  # fmt: skip
+        return [
+            sys.executable,
+            "-m",
+            "uv",
+            "build",
+            "--wheel",
+            "--python",
+            python,
+            "--no-index",
+            "--find-links",
+            str(setup.wheelhouse),
+            "--out-dir",
+            str(out),
+            *extra_args,
+            str(project),
+        ]
     if frontend == "build":
-        return [python, "-m", "build", "--wheel", "--outdir", str(out), *extra_args,
-                str(project)]  # fmt: skip
+        return [python, "-m", "build", "--wheel", "--outdir", str(out), *extra_args, str(project)]
     target = ["--python", str(setup.pip_target)] if setup.pip_target is not None else []
-    return [python, "-m", "pip", *target, "wheel", "--verbose", "--no-deps", "--wheel-dir",
-            str(out), *extra_args, str(project)]  # fmt: skip
+    return [
+        python,
+        "-m",
+        "pip",
+        *target,
+        "wheel",
+        "--verbose",
+        "--no-deps",
+        "--wheel-dir",
+        str(out),
+        *extra_args,
+        str(project),
+    ]
 
 
 def build_wheel(

@@ -124,9 +124,11 @@ def feature_args(crate_manifest: str) -> list[str]:
     """Up to 0.28 the code the series touches sits behind pyo3-build-config's non-default
     `resolve-config`; from 0.29 pyo3 enables it for its dependency, so it is named too (the
     gates run per crate, where a workspace build would unify it in)."""
-    return ["--features", "resolve-config"] if re.search(
-        r"^resolve-config\s*=", crate_manifest, re.M
-    ) else []  # fmt: skip
+    return (
+        ["--features", "resolve-config"]
+        if re.search(r"^resolve-config\s*=", crate_manifest, re.M)
+        else []
+    )
 
 
 def pyo3_gates(
@@ -140,44 +142,125 @@ def pyo3_gates(
     markdown = tuple(p for p in changed if p.startswith("guide/") and p.endswith(".md"))
     no_markdown = None if markdown else "the series changes no Markdown file of the guide"
     return [
-        Gate(name="rustfmt", project="pyo3", args=("cargo", "fmt", "--all", "--check"),
-             kind="fmt", cargo=True),
-        Gate(name="rustfmt", project="pyo3", args=("cargo", "fmt", "--check"), kind="fmt",
-             cwd="pyo3-build-config", cargo=True),
-        Gate(name="clippy", project="pyo3",
-             args=("cargo", "clippy", "--no-default-features", *features, "--all-targets", "--",
-                   "--deny=warnings"),
-             kind="clippy", cwd="pyo3-build-config", cargo=True),
-        Gate(name="clippy", project="pyo3",
-             args=("cargo", "clippy", "--no-default-features", "--all-targets", "--",
-                   "--deny=warnings"),
-             kind="clippy", cwd="pyo3-ffi", cargo=True),
-        Gate(name="clippy (build.rs)", project="pyo3",
-             args=("cargo", "clippy", "--no-default-features", "--lib", "--", "--deny=warnings"),
-             kind="clippy", cargo=True),
-        Gate(name="tests", project="pyo3", args=("cargo", "test", *features), kind="test",
-             cwd="pyo3-build-config", cargo=True),
-        Gate(name="build", project="pyo3", args=("cargo", "build"), kind="build", cwd="pyo3-ffi",
-             cargo=True),
-        Gate(name="nox test-base-python", project="pyo3",
-             args=("nox", "--no-venv", "-s", "test-base-python"), kind="nox",
-             needs=("noxfile.py",), cargo=True, baseline=False),
-        Gate(name="ruff", project="pyo3",
-             args=("ruff", "check", "--output-format", "concise", "noxfile.py"), kind="ruff",
-             needs=("noxfile.py", "pyproject.toml")),
-        Gate(name="ruff format", project="pyo3",
-             args=("ruff", "format", "--check", "--output-format", "concise", "noxfile.py"),
-             kind="ruff", needs=("noxfile.py", "pyproject.toml")),
-        Gate(name="typos", project="pyo3",
-             args=("typos", "--format", "brief", "--config", "typos.toml", *changed),
-             kind="typos", needs=("typos.toml", *changed)),
-        Gate(name="rumdl", project="pyo3", args=("rumdl", "check", *markdown), kind="rumdl",
-             needs=("pyproject.toml", *markdown), not_run=no_markdown),
-        Gate(name="changelog", project="pyo3", args=("nox", "--no-venv", "-s", "check-changelog"),
-             kind="nox", needs=("noxfile.py", "newsfragments"), pr_event=pr_number, pr_title=title,
-             baseline=False,
-             not_run=None if pr_number is not None else NEEDS_PR_NUMBER),
-    ]  # fmt: skip
+        Gate(
+            name="rustfmt",
+            project="pyo3",
+            args=("cargo", "fmt", "--all", "--check"),
+            kind="fmt",
+            cargo=True,
+        ),
+        Gate(
+            name="rustfmt",
+            project="pyo3",
+            args=("cargo", "fmt", "--check"),
+            kind="fmt",
+            cwd="pyo3-build-config",
+            cargo=True,
+        ),
+        Gate(
+            name="clippy",
+            project="pyo3",
+            args=(
+                "cargo",
+                "clippy",
+                "--no-default-features",
+                *features,
+                "--all-targets",
+                "--",
+                "--deny=warnings",
+            ),
+            kind="clippy",
+            cwd="pyo3-build-config",
+            cargo=True,
+        ),
+        Gate(
+            name="clippy",
+            project="pyo3",
+            args=(
+                "cargo",
+                "clippy",
+                "--no-default-features",
+                "--all-targets",
+                "--",
+                "--deny=warnings",
+            ),
+            kind="clippy",
+            cwd="pyo3-ffi",
+            cargo=True,
+        ),
+        Gate(
+            name="clippy (build.rs)",
+            project="pyo3",
+            args=("cargo", "clippy", "--no-default-features", "--lib", "--", "--deny=warnings"),
+            kind="clippy",
+            cargo=True,
+        ),
+        Gate(
+            name="tests",
+            project="pyo3",
+            args=("cargo", "test", *features),
+            kind="test",
+            cwd="pyo3-build-config",
+            cargo=True,
+        ),
+        Gate(
+            name="build",
+            project="pyo3",
+            args=("cargo", "build"),
+            kind="build",
+            cwd="pyo3-ffi",
+            cargo=True,
+        ),
+        Gate(
+            name="nox test-base-python",
+            project="pyo3",
+            args=("nox", "--no-venv", "-s", "test-base-python"),
+            kind="nox",
+            needs=("noxfile.py",),
+            cargo=True,
+            baseline=False,
+        ),
+        Gate(
+            name="ruff",
+            project="pyo3",
+            args=("ruff", "check", "--output-format", "concise", "noxfile.py"),
+            kind="ruff",
+            needs=("noxfile.py", "pyproject.toml"),
+        ),
+        Gate(
+            name="ruff format",
+            project="pyo3",
+            args=("ruff", "format", "--check", "--output-format", "concise", "noxfile.py"),
+            kind="ruff",
+            needs=("noxfile.py", "pyproject.toml"),
+        ),
+        Gate(
+            name="typos",
+            project="pyo3",
+            args=("typos", "--format", "brief", "--config", "typos.toml", *changed),
+            kind="typos",
+            needs=("typos.toml", *changed),
+        ),
+        Gate(
+            name="rumdl",
+            project="pyo3",
+            args=("rumdl", "check", *markdown),
+            kind="rumdl",
+            needs=("pyproject.toml", *markdown),
+            not_run=no_markdown,
+        ),
+        Gate(
+            name="changelog",
+            project="pyo3",
+            args=("nox", "--no-venv", "-s", "check-changelog"),
+            kind="nox",
+            needs=("noxfile.py", "newsfragments"),
+            pr_event=pr_number,
+            pr_title=title,
+            baseline=False,
+            not_run=None if pr_number is not None else NEEDS_PR_NUMBER,
+        ),
+    ]
 
 
 def precommit_not_run(config: str | None) -> str:
@@ -186,8 +269,10 @@ def precommit_not_run(config: str | None) -> str:
     fmt, cargo clippy) and ruff run as gates of their own."""
     if config is None:
         return "needs the git source: the tree has no .pre-commit-config.yaml"
-    remote = [m.group(1).removeprefix("https://github.com/")
-              for m in re.finditer(r"^\s*-\s*repo:\s*(https://\S+)", config, re.M)]  # fmt: skip
+    remote = [
+        m.group(1).removeprefix("https://github.com/")
+        for m in re.finditer(r"^\s*-\s*repo:\s*(https://\S+)", config, re.M)
+    ]
     if not remote:
         return "no hooks to fetch, but pre-commit is not one of the verify tools"
     return (
@@ -202,30 +287,65 @@ def maturin_gates(changed: Sequence[str], *, precommit_config: str | None) -> li
     series touches, and its pre-commit hooks (ruff for the changed Python files)."""
     python = tuple(p for p in changed if p.endswith(".py"))
     gates = [
-        Gate(name="rustfmt", project="maturin", args=("cargo", "fmt", "--all", "--check"),
-             kind="fmt", cargo=True),
-        Gate(name="clippy", project="maturin",
-             args=("cargo", "clippy", "--tests", "--all-features", "--", "-D", "warnings"),
-             kind="clippy", cargo=True),
-        Gate(name="clippy (default features)", project="maturin",
-             args=("cargo", "clippy", "--lib", "--tests", "--", "-D", "warnings"), kind="clippy",
-             cargo=True, fallback_for="clippy"),
-    ]  # fmt: skip
+        Gate(
+            name="rustfmt",
+            project="maturin",
+            args=("cargo", "fmt", "--all", "--check"),
+            kind="fmt",
+            cargo=True,
+        ),
+        Gate(
+            name="clippy",
+            project="maturin",
+            args=("cargo", "clippy", "--tests", "--all-features", "--", "-D", "warnings"),
+            kind="clippy",
+            cargo=True,
+        ),
+        Gate(
+            name="clippy (default features)",
+            project="maturin",
+            args=("cargo", "clippy", "--lib", "--tests", "--", "-D", "warnings"),
+            kind="clippy",
+            cargo=True,
+            fallback_for="clippy",
+        ),
+    ]
     for module in _test_filters(changed):
-        gates.append(Gate(name="tests", project="maturin", args=("cargo", "test", "--lib", module),
-                          kind="test", cargo=True))  # fmt: skip
+        gates.append(
+            Gate(
+                name="tests",
+                project="maturin",
+                args=("cargo", "test", "--lib", module),
+                kind="test",
+                cargo=True,
+            )
+        )
     if python:
         gates += [
-            Gate(name="ruff (pre-commit)", project="maturin",
-                 args=("ruff", "check", "--output-format", "concise", *python), kind="ruff",
-                 needs=("pyproject.toml", *python)),
-            Gate(name="ruff format (pre-commit)", project="maturin",
-                 args=("ruff", "format", "--check", "--output-format", "concise", *python),
-                 kind="ruff", needs=("pyproject.toml", *python)),
-        ]  # fmt: skip
-    gates.append(Gate(name="pre-commit", project="maturin",
-                      args=("pre-commit", "run", "--files", *changed), kind="build",
-                      not_run=precommit_not_run(precommit_config)))  # fmt: skip
+            Gate(
+                name="ruff (pre-commit)",
+                project="maturin",
+                args=("ruff", "check", "--output-format", "concise", *python),
+                kind="ruff",
+                needs=("pyproject.toml", *python),
+            ),
+            Gate(
+                name="ruff format (pre-commit)",
+                project="maturin",
+                args=("ruff", "format", "--check", "--output-format", "concise", *python),
+                kind="ruff",
+                needs=("pyproject.toml", *python),
+            ),
+        ]
+    gates.append(
+        Gate(
+            name="pre-commit",
+            project="maturin",
+            args=("pre-commit", "run", "--files", *changed),
+            kind="build",
+            not_run=precommit_not_run(precommit_config),
+        )
+    )
     return gates
 
 

@@ -61,8 +61,11 @@ def prime_spec(
 ) -> PrimeSpec:
     """The prime a cell's warm build starts from (see the module docstring)."""
     cold = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend="uv")
-    return PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend="pip",
-                     seed=cold) if frontend == "pip" else cold  # fmt: skip
+    return (
+        PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend="pip", seed=cold)
+        if frontend == "pip"
+        else cold
+    )
 
 
 def run_cell(
@@ -75,14 +78,14 @@ def run_cell(
     setup = ctx.setup(maturin, primed.target)
     # The warm build runs alone: no other step of this run competes with it for the cores.
     with ctx.reporter.progress(f"{label}: warm build in a fresh isolated environment"):
-        warm = build_wheel(ctx.runner, frontend, primed.fixture.project, where / "dist-warm",
-                           setup)  # fmt: skip
+        warm = build_wheel(ctx.runner, frontend, primed.fixture.project, where / "dist-warm", setup)
     import_ok, detail = import_wheel(
         ctx.runner, warm.wheel, primed.fixture.import_check(), ctx.python, where / "venv"
     )
     notes = [n for notes in warm.evidence.warnings.values() for n in notes]
-    notes += [f"priming build: {n}" for notes in primed.cold.evidence.warnings.values()
-              for n in notes]  # fmt: skip
+    notes += [
+        f"priming build: {n}" for notes in primed.cold.evidence.warnings.values() for n in notes
+    ]
     return CellResult(
         maturin=maturin,
         pyo3=pyo3,

@@ -17,8 +17,14 @@ def describe(evidence: BuildEvidence) -> str:
     chain = evidence.chain_compiled()
     if not chain:
         return "cached"
-    reasons = sorted({r for name in chain for r in evidence.reasons.get(name, [])
-                      if "dependency changed" not in r})  # fmt: skip
+    reasons = sorted(
+        {
+            r
+            for name in chain
+            for r in evidence.reasons.get(name, [])
+            if "dependency changed" not in r
+        }
+    )
     return f"rebuild ({', '.join(chain)}; {'; '.join(reasons) or 'no reason logged'})"
 
 

@@ -42,8 +42,11 @@ def summarize(report: Mapping[str, Any], path: Path) -> PairSummary:
     frontends = sorted({c["frontend"] for c in cells})
 
     def cached(frontend: str) -> bool:
-        new_new = [c for c in cells if c["frontend"] == frontend
-                   and c["maturin"] == "new" and c["pyo3"] == "new"]  # fmt: skip
+        new_new = [
+            c
+            for c in cells
+            if c["frontend"] == frontend and c["maturin"] == "new" and c["pyo3"] == "new"
+        ]
         return bool(new_new) and all(c["ok"] and not c["chain_compiled"] for c in new_new)
 
     skipped = [s["scenario"] for s in safety if s.get("skipped")]
@@ -73,13 +76,30 @@ def _upstream(gates: list[Any]) -> str:
     return text + (f", {not_run} not run" if not_run else "")
 
 
-HEADER = ["pyo3", "maturin", "new/new: no pyo3 crate compiled", "safety", "upstream checks",
-          "ok", "report"]  # fmt: skip
+HEADER = [
+    "pyo3",
+    "maturin",
+    "new/new: no pyo3 crate compiled",
+    "safety",
+    "upstream checks",
+    "ok",
+    "report",
+]
 
 
 def rows(summaries: list[PairSummary]) -> list[list[str]]:
-    return [[s.pyo3, s.maturin, s.new_new_cached, s.safety, s.upstream,
-             "ok" if s.ok else "FAILED", s.report] for s in summaries]  # fmt: skip
+    return [
+        [
+            s.pyo3,
+            s.maturin,
+            s.new_new_cached,
+            s.safety,
+            s.upstream,
+            "ok" if s.ok else "FAILED",
+            s.report,
+        ]
+        for s in summaries
+    ]
 
 
 def summary_texts(summaries: list[PairSummary]) -> tuple[str, str]:

@@ -115,8 +115,12 @@ def free_threading(s: Measure) -> Observation:
     for step, (label, interpreter) in enumerate(
         zip(FREE_THREADING_STEPS, (gil, ft, gil), strict=True), start=1
     ):
-        setup = BuildSetup(wheelhouse=base.wheelhouse, target_dir=base.target_dir,
-                           python=interpreter.path, extra_env={})  # fmt: skip
+        setup = BuildSetup(
+            wheelhouse=base.wheelhouse,
+            target_dir=base.target_dir,
+            python=interpreter.path,
+            extra_env={},
+        )
         run = s._uv(fixture, setup, where / f"{step}")
         runs.append((label, run))
         imports.append(s._import(run, fixture, where / f"check-{step}", interpreter.path))
@@ -162,8 +166,7 @@ def macos_framework_stub(s: Measure) -> Observation:
     this = probe(s.ctx, s.ctx.python)
     if this is None or not this.framework:
         return Observation(not_applicable=f"{s.ctx.python} is not a framework build")
-    return _two_venvs(s, "macos-framework-stub", (s.ctx.python, s.ctx.python),
-                      this.base_executable)  # fmt: skip
+    return _two_venvs(s, "macos-framework-stub", (s.ctx.python, s.ctx.python), this.base_executable)
 
 
 def windows_launcher(s: Measure) -> Observation:

@@ -253,8 +253,9 @@ class Prime:
     def build(self) -> BuildRun:
         """The prime's own build, as it ran (in this run or when the prime was made)."""
         log = (self.path / LOG).read_text(encoding="utf-8")
-        return BuildRun(self.path / "dist" / self.record.wheel, self.record.cold_s,
-                        parse_cargo_output(log), log)  # fmt: skip
+        return BuildRun(
+            self.path / "dist" / self.record.wheel, self.record.cold_s, parse_cargo_output(log), log
+        )
 
 
 @dataclass(frozen=True)
@@ -320,10 +321,12 @@ class Primer:
         """What identifies an interpreter for a prime's key: its path, version and base
         interpreter, and the base's file (pyo3 with the series tracks its mtime, so a prime from
         before a reinstall at the same path would not be the build it claims to be)."""
-        script = ("import os, sys\n"
-                  "base = getattr(sys, '_base_executable', None) or sys.executable\n"
-                  "stat = os.stat(base)\n"
-                  "print(sys.version, base, stat.st_mtime_ns, stat.st_size)")  # fmt: skip
+        script = (
+            "import os, sys\n"
+            "base = getattr(sys, '_base_executable', None) or sys.executable\n"
+            "stat = os.stat(base)\n"
+            "print(sys.version, base, stat.st_mtime_ns, stat.st_size)"
+        )
         return f"{python} {self._fact(ctx, f'python {python}', [python, '-c', script])}"
 
     def inputs(
@@ -336,16 +339,25 @@ class Primer:
             pyo3_tree=self.pyo3_trees[spec.pyo3],
             fixture_files=files_hash(stage / "project"),
             python=self.interpreter(ctx, ctx.python),
-            toolchain=self._fact(ctx, "rustc", ["rustc", "-vV"]) + "\n"
-            + self._fact(ctx, "cargo", ["cargo", "-V"]),
+            toolchain=(
+                self._fact(ctx, "rustc", ["rustc", "-vV"])
+                + "\n"
+                + self._fact(ctx, "cargo", ["cargo", "-V"])
+            ),
             frontend_version=self._frontend_version(ctx, spec.frontend),
             seed_key=seed_key,
-        )  # fmt: skip
+        )
 
     @staticmethod
     def stage_of(ctx: VerifyContext, spec: PrimeSpec) -> Path:
-        return (ctx.work / "primed" / spec.stage / f"maturin-{spec.maturin}-pyo3-{spec.pyo3}"
-                / spec.fixture / spec.frontend)  # fmt: skip
+        return (
+            ctx.work
+            / "primed"
+            / spec.stage
+            / f"maturin-{spec.maturin}-pyo3-{spec.pyo3}"
+            / spec.fixture
+            / spec.frontend
+        )
 
     def _ensure(self, ctx: VerifyContext, spec: PrimeSpec) -> tuple[Prime, Fixture]:
         """The prime of `spec` (and of its seeds), made first if no run has made it, and the
@@ -367,12 +379,23 @@ class Primer:
             setup = ctx.setup(spec.maturin, stage / "target", **dict(spec.extra_env))
             label = f"priming {spec.fixture}, maturin {spec.maturin} x pyo3 {spec.pyo3}"
             with ctx.reporter.progress(f"{label}: {how} through {spec.frontend}"):
-                run = build_wheel(ctx.runner, spec.frontend, fixture.project, stage / "dist",
-                                  setup, extra_args=spec.frontend_args)  # fmt: skip
+                run = build_wheel(
+                    ctx.runner,
+                    spec.frontend,
+                    fixture.project,
+                    stage / "dist",
+                    setup,
+                    extra_args=spec.frontend_args,
+                )
             now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-            record = PrimeRecord(key=key, inputs=inputs, cold_s=round(run.seconds, 1),
-                                 created=now.isoformat(), wheel=run.wheel.name,
-                                 seed=seed.record.key if seed is not None else "")  # fmt: skip
+            record = PrimeRecord(
+                key=key,
+                inputs=inputs,
+                cold_s=round(run.seconds, 1),
+                created=now.isoformat(),
+                wheel=run.wheel.name,
+                seed=seed.record.key if seed is not None else "",
+            )
             store_prime(self.store, record, stage, run.wheel, run.log)
             self.made.add(key)
         else:

@@ -53,12 +53,17 @@ class Report:
             for c in self.cells
             if not c.ok
         ]
-        failed += [f"safety {s.scenario}: expected {s.expected}, observed {s.observed}"
-                   for s in self.safety if not s.ok]  # fmt: skip
-        failed += [f"upstream {u.command}: {u.failed} failed" for u in self.upstream_tests
-                   if not u.ok]  # fmt: skip
-        failed += [f"real project {r.project.name}: {problem}" for r in self.real
-                   for problem in r.problems]  # fmt: skip
+        failed += [
+            f"safety {s.scenario}: expected {s.expected}, observed {s.observed}"
+            for s in self.safety
+            if not s.ok
+        ]
+        failed += [
+            f"upstream {u.command}: {u.failed} failed" for u in self.upstream_tests if not u.ok
+        ]
+        failed += [
+            f"real project {r.project.name}: {problem}" for r in self.real for problem in r.problems
+        ]
         failed += [failure for prefix in self.prefixes for failure in prefix.failures()]
         return failed
 

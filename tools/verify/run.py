@@ -128,12 +128,18 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     wheels = maturin_wheels(options.maturin, maturin_trees, cache, runner, reporter)
     work = cache.builds / "verify"
     requirement = build_requirement_wheel(cache, runner, options.python)
-    houses = {variant: wheelhouse(work / f"wheelhouse-{variant}", wheel, [requirement])
-              for variant, wheel in wheels.items()}  # fmt: skip
+    houses = {
+        variant: wheelhouse(work / f"wheelhouse-{variant}", wheel, [requirement])
+        for variant, wheel in wheels.items()
+    }
     pyo3_series = series_hash(options.pyo3)
-    primer = Primer(cache.builds / "primes", {
-        variant: tree_label(options.pyo3, pyo3_trees[variant], pyo3_series)
-        for variant in VARIANTS})  # fmt: skip
+    primer = Primer(
+        cache.builds / "primes",
+        {
+            variant: tree_label(options.pyo3, pyo3_trees[variant], pyo3_series)
+            for variant in VARIANTS
+        },
+    )
     ctx = VerifyContext(
         runner=runner,
         reporter=reporter,
@@ -158,10 +164,12 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
     checks = []
     if options.upstream_checks:
         reporter.step("upstream checks on the patched trees")
-        checks = run_upstream_checks(options.pyo3, (pyo3_trees.old, pyo3_trees.new), cache,
-                                     runner, reporter)  # fmt: skip
-        checks += run_upstream_checks(options.maturin, (maturin_trees.old, maturin_trees.new),
-                                      cache, runner, reporter)  # fmt: skip
+        checks = run_upstream_checks(
+            options.pyo3, (pyo3_trees.old, pyo3_trees.new), cache, runner, reporter
+        )
+        checks += run_upstream_checks(
+            options.maturin, (maturin_trees.old, maturin_trees.new), cache, runner, reporter
+        )
     phases.lap("upstream")
     seconds = round(time.monotonic() - start, 1)  # prefixes and real projects: phases apart
     prefixes, prefixes_seconds = _prefix_phase(ctx, options, cache, git, pyo3_series)
@@ -177,11 +185,12 @@ def verify(options: VerifyOptions, cache: Cache, reporter: Reporter) -> Report:
             python=options.python,
             pyo3=options.pyo3,
             maturin=options.maturin,
-            inputs=AuditInputs(maturin_wheels=wheels,
-                               patched_pyo3={options.pyo3.version: pyo3_trees.new}),
+            inputs=AuditInputs(
+                maturin_wheels=wheels, patched_pyo3={options.pyo3.version: pyo3_trees.new}
+            ),
             cache=cache,
             reporter=reporter,
-        )  # fmt: skip
+        )
         real_seconds = round(time.monotonic() - real_start, 1)
     phases.lap("real")
     return Report(

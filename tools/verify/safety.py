@@ -56,8 +56,9 @@ def _build(label: str, run: BuildRun) -> Build:
 
 def _built_by(prime: Prime) -> str:
     """The builds behind a prime, the cold one first: "uv (matrix, ext), then build (...)"."""
-    return ", then ".join(f"{p.spec.frontend} ({p.spec.stage}, {p.spec.fixture})"
-                          for p in prime.chain)  # fmt: skip
+    return ", then ".join(
+        f"{p.spec.frontend} ({p.spec.stage}, {p.spec.fixture})" for p in prime.chain
+    )
 
 
 def discovery_package(pyo3_version: str) -> str:
@@ -101,9 +102,17 @@ class Measure:
         """A fresh copy of the prime of these inputs (the matrix's own when `stage` and `env` are
         the matrix's), made first if no run has made it; `seed`: the prime its build starts
         from (a matrix prime, `prime_spec`), None for a cold build."""
-        spec = PrimeSpec(maturin=maturin, pyo3=pyo3, fixture=fixture, frontend=frontend,
-                         stage=stage, extra_env=tuple(sorted(env.items())),
-                         frontend_args=frontend_args, facts=facts, seed=seed)  # fmt: skip
+        spec = PrimeSpec(
+            maturin=maturin,
+            pyo3=pyo3,
+            fixture=fixture,
+            frontend=frontend,
+            stage=stage,
+            extra_env=tuple(sorted(env.items())),
+            frontend_args=frontend_args,
+            facts=facts,
+            seed=seed,
+        )
         primed = self.ctx.primer.prime(self.ctx, spec)
         self._primed_from.append(f"{_built_by(primed.prime)}, {primed.cold_from}")
         return primed
@@ -118,8 +127,9 @@ class Measure:
     def _import(
         self, run: BuildRun, fixture: Fixture, where: Path, python: Path | None = None
     ) -> tuple[bool, str]:
-        return import_wheel(self.ctx.runner, run.wheel, fixture.import_check(),
-                            python or self.ctx.python, where)  # fmt: skip
+        return import_wheel(
+            self.ctx.runner, run.wheel, fixture.import_check(), python or self.ctx.python, where
+        )
 
     def _observe(
         self,
@@ -151,9 +161,20 @@ class Measure:
         self.ctx.runner.run([python, "-m", "venv", *HOST.venv_args(copies=copies), path])
         venv_python = HOST.venv_python(path)
         wheelhouse = self.ctx.wheelhouses[maturin]
-        self.ctx.runner.run([venv_python, "-m", "pip", "install", "--quiet", "--no-index",
-                             "--find-links", wheelhouse, f"maturin=={self.ctx.maturin_version}"],
-                            env=scrubbed_env(wheelhouse))  # fmt: skip
+        self.ctx.runner.run(
+            [
+                venv_python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-index",
+                "--find-links",
+                wheelhouse,
+                f"maturin=={self.ctx.maturin_version}",
+            ],
+            env=scrubbed_env(wheelhouse),
+        )
         return venv_python
 
     def _pip_in(
@@ -163,10 +184,20 @@ class Measure:
         `maturin` found on PATH, so the venv's bin must come first, as activation does)."""
         venv = HOST.venv_root(venv_python)
         activated = {**setup.extra_env, **HOST.activated(venv, os.environ.get("PATH", ""))}
-        no_isolation = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
-                                  python=venv_python, extra_env=activated)  # fmt: skip
-        return build_wheel(self.ctx.runner, "pip", fixture.project, out, no_isolation,
-                           extra_args=("--no-build-isolation",))  # fmt: skip
+        no_isolation = BuildSetup(
+            wheelhouse=setup.wheelhouse,
+            target_dir=setup.target_dir,
+            python=venv_python,
+            extra_env=activated,
+        )
+        return build_wheel(
+            self.ctx.runner,
+            "pip",
+            fixture.project,
+            out,
+            no_isolation,
+            extra_args=("--no-build-isolation",),
+        )
 
     def _twice(
         self, frontend: Frontend, where: Path, maturin: Variant, base: Path
@@ -175,13 +206,19 @@ class Measure:
         set in the frontend's environment as an outer job or a wrapper script would. The first
         only warms the target dir with that setting: it is a prime whose key holds the setting
         and the identity of the interpreter it names, seeded with the matrix's prime."""
-        primed = self._primed(maturin, "new", frontend=frontend, stage=where.name,
-                              facts=(self._interpreter(base),),
-                              seed=prime_spec(maturin, "new", "ext", frontend),
-                              PYO3_BASE_PYTHON=str(base))  # fmt: skip
+        primed = self._primed(
+            maturin,
+            "new",
+            frontend=frontend,
+            stage=where.name,
+            facts=(self._interpreter(base),),
+            seed=prime_spec(maturin, "new", "ext", frontend),
+            PYO3_BASE_PYTHON=str(base),
+        )
         setup = self.ctx.setup(maturin, primed.target, PYO3_BASE_PYTHON=str(base))
-        second = build_wheel(self.ctx.runner, frontend, primed.fixture.project, where / "second",
-                             setup)  # fmt: skip
+        second = build_wheel(
+            self.ctx.runner, frontend, primed.fixture.project, where / "second", setup
+        )
         return primed.fixture, primed.cold, second
 
     def two_venvs_same_base(self) -> Observation:
@@ -201,12 +238,19 @@ class Measure:
         primed = self._primed("new", "new")
         fixture, first = primed.fixture, primed.cold
         setup = self.ctx.setup("new", primed.target)
-        other = BuildSetup(wheelhouse=setup.wheelhouse, target_dir=setup.target_dir,
-                           python=self.other_python, extra_env={})  # fmt: skip
+        other = BuildSetup(
+            wheelhouse=setup.wheelhouse,
+            target_dir=setup.target_dir,
+            python=self.other_python,
+            extra_env={},
+        )
         second = self._uv(fixture, other, where / "second")
         imported = self._import(second, fixture, where / "check", self.other_python)
-        return self._observe([(self.ctx.python.name, first), ("other", second)], imported,
-                             other=str(self.other_python))  # fmt: skip
+        return self._observe(
+            [(self.ctx.python.name, first), ("other", second)],
+            imported,
+            other=str(self.other_python),
+        )
 
     def base_dropped(self) -> Observation:
         where = self._where("base-dropped")
@@ -232,11 +276,16 @@ class Measure:
             fake_base.mkdir(parents=True)
             real = HOST.base_interpreter(Path(sys.base_prefix), self.ctx.python.name)
             (fake_base / "python3").symlink_to(real)
-            venv_python = self._venv(where / f"venv-{label}", "new",
-                                     python=fake_base / "python3", copies=True)  # fmt: skip
+            venv_python = self._venv(
+                where / f"venv-{label}", "new", python=fake_base / "python3", copies=True
+            )
             shutil.rmtree(fake_base.parent)
-            runs.append((f"venv {label}", self._pip_in(venv_python, fixture, setup,
-                                                        where / f"dist-{label}")))  # fmt: skip
+            runs.append(
+                (
+                    f"venv {label}",
+                    self._pip_in(venv_python, fixture, setup, where / f"dist-{label}"),
+                )
+            )
         output = build_script_output(setup.target_dir, self.discovery)
         tracked = "rerun-if-env-changed=PYO3_PYTHON" in output
         imported = self._import(runs[-1][1], fixture, where / "check")
@@ -249,9 +298,13 @@ class Measure:
         # prime (pyo3-ffi's build script tracks the variable, so it reruns with the bad base),
         # and its warning is recorded as built.
         missing = str(where / "no-such-python")
-        primed = self._primed("old", "new", stage="base-path-invalid",
-                              seed=prime_spec("old", "new", "ext", "uv"),
-                              PYO3_BASE_PYTHON=missing)  # fmt: skip
+        primed = self._primed(
+            "old",
+            "new",
+            stage="base-path-invalid",
+            seed=prime_spec("old", "new", "ext", "uv"),
+            PYO3_BASE_PYTHON=missing,
+        )
         fixture, first = primed.fixture, primed.cold
         setup = self.ctx.setup("old", primed.target, PYO3_BASE_PYTHON=missing)
         second = self._uv(fixture, setup, where / "second")
@@ -274,8 +327,9 @@ class Measure:
         variant: Variant
         for variant in ("old", "new"):
             stage = f"config-file-{variant}"
-            primed = self._primed(variant, variant, stage=stage, facts=facts,
-                                  PYO3_CONFIG_FILE=str(config))  # fmt: skip
+            primed = self._primed(
+                variant, variant, stage=stage, facts=facts, PYO3_CONFIG_FILE=str(config)
+            )
             setup = self.ctx.setup(variant, primed.target, PYO3_CONFIG_FILE=str(config))
             second = self._uv(primed.fixture, setup, where / variant)
             runs.append((f"{variant}/{variant}", second))
@@ -288,9 +342,13 @@ class Measure:
         primed = self._primed("new", "new")
         first = primed.cold
         output = build_script_output(primed.target, self.discovery)
-        lines = sorted({line.split("=", 1)[1] for line in output.splitlines()
-                        if line.startswith(("cargo:rerun-if-env-changed=",
-                                            "cargo::rerun-if-env-changed="))})  # fmt: skip
+        lines = sorted(
+            {
+                line.split("=", 1)[1]
+                for line in output.splitlines()
+                if line.startswith(("cargo:rerun-if-env-changed=", "cargo::rerun-if-env-changed="))
+            }
+        )
         return self._observe([("first", first)], None, tracked=",".join(lines))
 
     def downstream_current_interpreter(self) -> Observation:
@@ -303,8 +361,9 @@ class Measure:
         (fixture.project / "build.rs").touch()  # in the restored copy, never in the prime
         second = self._uv(fixture, setup, where / "second")
         imported = self._import(second, fixture, where / "check")
-        return self._observe([("first", first), ("second", second)], imported,
-                             **{"base prefix": sys.base_prefix})  # fmt: skip
+        return self._observe(
+            [("first", first), ("second", second)], imported, **{"base prefix": sys.base_prefix}
+        )
 
     def downstream_opt_in(self) -> Observation:
         where = self._where("downstream-opt-in")
@@ -347,14 +406,16 @@ class Measure:
         # The first build only warms the target dir with the caller's base set; the prime's key
         # holds that setting and the interpreter behind it (path, version, file times).
         stage = f"caller-sets-base-{frontend}"
-        primed = self._primed("old", "new", frontend=frontend, stage=stage,
-                              PYO3_BASE_PYTHON=str(right))  # fmt: skip
+        primed = self._primed(
+            "old", "new", frontend=frontend, stage=stage, PYO3_BASE_PYTHON=str(right)
+        )
         fixture, first = primed.fixture, primed.cold
         setup = self.ctx.setup("old", primed.target, PYO3_BASE_PYTHON=str(right))
         second = build_wheel(self.ctx.runner, frontend, fixture.project, where / "second", setup)
         imported = self._import(second, fixture, where / "check")
-        return self._observe([("first", first), ("second", second)], imported,
-                             PYO3_BASE_PYTHON=str(right))  # fmt: skip
+        return self._observe(
+            [("first", first), ("second", second)], imported, PYO3_BASE_PYTHON=str(right)
+        )
 
     def alternative_env_dir(self) -> Observation:
         """Stock maturin and pyo3, `python -m build --env-dir DIR`: pypa/build (>= 1.5.1) puts the
@@ -363,15 +424,23 @@ class Measure:
         env_dir = where / "build-env"  # absent: `_where` removed it, and build removes its own
         # The first build only warms the target dir: a prime whose key holds the option.
         args = ("--env-dir", str(env_dir))
-        primed = self._primed("old", "old", frontend="build", stage="alternative-env-dir",
-                              frontend_args=args)  # fmt: skip
+        primed = self._primed(
+            "old", "old", frontend="build", stage="alternative-env-dir", frontend_args=args
+        )
         setup = self.ctx.setup("old", primed.target)
         shutil.rmtree(env_dir, ignore_errors=True)  # it must be empty
-        second = build_wheel(self.ctx.runner, "build", primed.fixture.project, where / "second",
-                             setup, extra_args=args)  # fmt: skip
+        second = build_wheel(
+            self.ctx.runner,
+            "build",
+            primed.fixture.project,
+            where / "second",
+            setup,
+            extra_args=args,
+        )
         imported = self._import(second, primed.fixture, where / "check")
-        return self._observe([("first", primed.cold), ("second", second)], imported,
-                             **{"env dir": str(env_dir)})  # fmt: skip
+        return self._observe(
+            [("first", primed.cold), ("second", second)], imported, **{"env dir": str(env_dir)}
+        )
 
     def alternative_no_isolation(self) -> Observation:
         """Stock maturin and pyo3, `pip wheel --no-build-isolation` from one venv that has the
@@ -491,22 +560,32 @@ class Measure:
         editable install's finder does. This verify's pip builds for that environment (`pip
         --python`), whatever pip the environment itself has."""
         where = self._where("pip-default-isolation")
-        self.ctx.runner.run([self.ctx.python, "-m", "venv", *HOST.venv_args(), "--without-pip",
-                             where / "env"])  # fmt: skip
+        self.ctx.runner.run(
+            [self.ctx.python, "-m", "venv", *HOST.venv_args(), "--without-pip", where / "env"]
+        )
         env_python = HOST.venv_python(where / "env")
         script = "import sysconfig; print(sysconfig.get_path('purelib'))"
         purelib = Path(self.ctx.runner.run([env_python, "-c", script]).stdout.strip())
         (purelib / "pyo3_verify_finder.pth").write_text("import json\n", encoding="utf-8")
         fixture = self._fixture(where)
-        setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
-                           python=self.ctx.python, extra_env={}, pip_target=env_python)  # fmt: skip
+        setup = BuildSetup(
+            wheelhouse=self.ctx.wheelhouses["new"],
+            target_dir=where / "target",
+            python=self.ctx.python,
+            extra_env={},
+            pip_target=env_python,
+        )
         pip = self.ctx.runner.run([self.ctx.python, "-m", "pip", "--version"]).stdout.split()
         facts = {"pip": " ".join(pip[:2]), "environment": str(where / "env")}
         runs: list[tuple[str, BuildRun]] = []
         try:
             for label in ("first", "second"):
-                runs.append((label, build_wheel(self.ctx.runner, "pip", fixture.project,
-                                                where / label, setup)))  # fmt: skip
+                runs.append(
+                    (
+                        label,
+                        build_wheel(self.ctx.runner, "pip", fixture.project, where / label, setup),
+                    )
+                )
         except CommandFailed as exc:
             # cargo's own errors say where it failed ("failed to run custom build command")
             return Observation(failed=failure_line(exc), facts=facts)
@@ -529,12 +608,18 @@ class Measure:
         # The first build starts from a copy of the matrix's new/new target dir: maturin exports
         # the copy as the base, a path the seed's discovery run tracks, so that build reruns it
         # and what follows is judged against the copy alone.
-        seed = self.ctx.primer.seed(self.ctx, prime_spec("new", "new", "ext", "uv"),
-                                    where / "target", fixture.project)  # fmt: skip
-        self._primed_from.append(f"none, the target dir a copy of {_built_by(seed)}, "
-                                 f"{seed.cold_from}")  # fmt: skip
-        setup = BuildSetup(wheelhouse=self.ctx.wheelhouses["new"], target_dir=where / "target",
-                           python=base, extra_env={})  # fmt: skip
+        seed = self.ctx.primer.seed(
+            self.ctx, prime_spec("new", "new", "ext", "uv"), where / "target", fixture.project
+        )
+        self._primed_from.append(
+            f"none, the target dir a copy of {_built_by(seed)}, {seed.cold_from}"
+        )
+        setup = BuildSetup(
+            wheelhouse=self.ctx.wheelhouses["new"],
+            target_dir=where / "target",
+            python=base,
+            extra_env={},
+        )
         again, kept, new = REINSTALL_STEPS
         runs = [("first", self._uv(fixture, setup, where / "first"))]
         runs.append((again, self._uv(fixture, setup, where / "again")))
@@ -597,108 +682,188 @@ def pyo3_config_for(ctx: VerifyContext, python: Path) -> str:
 
 
 def _per_frontend(
-    name: str, what: str, expected: str,
+    name: str,
+    what: str,
+    expected: str,
     measure: Callable[[Measure, Frontend], Observation],
     verdict: Callable[[Observation], Verdict],
-    *, series: bool = True,
-) -> list[Scenario]:  # fmt: skip
+    *,
+    series: bool = True,
+) -> list[Scenario]:
     def bound(frontend: Frontend) -> Callable[[Measure], Observation]:
         return lambda steps: measure(steps, frontend)
 
     frontends: tuple[Frontend, ...] = ("uv", "build")
-    return [Scenario(f"{name}-{frontend}", what.format(frontend=frontend), expected,
-                     bound(frontend), verdict, series=series)
-            for frontend in frontends]  # fmt: skip
+    return [
+        Scenario(
+            f"{name}-{frontend}",
+            what.format(frontend=frontend),
+            expected,
+            bound(frontend),
+            verdict,
+            series=series,
+        )
+        for frontend in frontends
+    ]
 
 
 _ALL: list[Scenario] = [
-    Scenario("two-venvs-same-base",
-             "new/new: build from venv A, then from venv B made from the same base interpreter "
-             "(pip --no-build-isolation in each)",
-             "cached", Measure.two_venvs_same_base, verdicts.two_venvs_same_base),
-    Scenario("other-minor-version",
-             "new/new: warm target from the verify interpreter, then a build based on another "
-             "CPython minor version, imported there",
-             "rebuild", Measure.other_minor_version, verdicts.rebuilds),
-    Scenario("base-dropped",
-             "pyo3 new: a build with PYO3_BASE_PYTHON (maturin new), then one without it "
-             "(maturin old) against the same target dir",
-             "rebuild", Measure.base_dropped, verdicts.rebuilds),
-    Scenario("base-missing",
-             "new/new from two venvs whose sys._base_executable does not exist: maturin must "
-             "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
-             "rebuild", Measure.base_missing, verdicts.base_missing),
-    Scenario("base-path-invalid",
-             "pyo3 new with PYO3_BASE_PYTHON set by hand to a missing file (maturin old): "
-             "a warning, then PYO3_PYTHON discovery as before",
-             "rebuild", Measure.base_path_invalid, verdicts.base_path_invalid),
-    Scenario("config-file",
-             "PYO3_CONFIG_FILE set by the user: old/old and new/new must behave the same",
-             "cached", Measure.config_file, verdicts.config_file),
-    Scenario("rerun-triggers",
-             "new/new: the variables pyo3-ffi's build script asks cargo to track",
-             "PYO3_BASE_PYTHON tracked; PYO3_PYTHON, VIRTUAL_ENV not",
-             Measure.rerun_triggers, verdicts.rerun_triggers),
-    Scenario("downstream-current-interpreter",
-             "new/new: a downstream build script rerun on a later build gets that build's venv "
-             "interpreter from get().executable(), never the first build's (deleted) venv",
-             "cached", Measure.downstream_current_interpreter,
-             verdicts.downstream_current_interpreter),
-    Scenario("downstream-opt-in",
-             "new/new: a build script that opts in to the build environment's interpreter is "
-             "rerun when it changes, while the pyo3 chain stays cached",
-             "cached", Measure.downstream_opt_in, verdicts.downstream_opt_in,
-             needs=f"pub fn {OPT_IN_API}("),
-    *_per_frontend("inherited-other-version",
-                   "maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the "
-                   "caller's environment names another CPython minor version than the build is "
-                   "for; the wheel is imported by the interpreter it was built for",
-                   "imports; PYO3_BASE_PYTHON ignored with a warning",
-                   Measure.inherited_other_version, verdicts.inherited_other_version),
-    *_per_frontend("inherited-overridden",
-                   "maturin new, pyo3 new, {frontend}: the same inherited PYO3_BASE_PYTHON is "
-                   "replaced by maturin with the build's own base",
-                   "cached", Measure.inherited_overridden, verdicts.inherited_overridden),
-    *_per_frontend("caller-sets-base",
-                   "maturin old, pyo3 new, {frontend}: the caller exports PYO3_BASE_PYTHON, the "
-                   "base of the build's interpreter (the pyo3 half used before maturin ships "
-                   "its half)",
-                   "cached", Measure.caller_sets_base, verdicts.stays_cached),
-    Scenario("base-reinstalled",
-             "new/new, uv: the base interpreter's binary replaced at the same path, once keeping "
-             "its modification time (archive extraction, cp -a) and once with a new one (a build "
-             "from source, a plain copy)",
-             "cached, cached, then one rebuild", Measure.base_reinstalled,
-             verdicts.base_reinstalled),
-    Scenario("pip-default-isolation",
-             "new/new, pip's default build isolation (a sitecustomize on PYTHONPATH, no venv) "
-             "for an environment with a .pth file importing the standard library (an editable "
-             "install's finder): the base interpreter must not be run with that PYTHONPATH",
-             "cached", Measure.pip_default_isolation, verdicts.stays_cached),
-    Scenario("alternative-env-dir",
-             "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
-             "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "
-             "invocation and one frontend only",
-             "cached", Measure.alternative_env_dir, verdicts.stays_cached, series=False),
-    Scenario("alternative-no-isolation",
-             "alternative, no series (maturin old, pyo3 old): `pip wheel --no-build-isolation` "
-             "from one venv holding the build requirements; gives up build isolation",
-             "cached", Measure.alternative_no_isolation, verdicts.stays_cached, series=False),
-    *_per_frontend("alternative-use-base-python",
-                   "alternative, no series (maturin old, pyo3 old), {frontend}: maturin's own "
-                   "`use-base-python` (MATURIN_PEP517_USE_BASE_PYTHON=1), the ext and downstream "
-                   "fixtures; opt-in, and build scripts get the base interpreter",
-                   "ext cached; downstream fails (its build script imports a build requirement "
-                   "the base interpreter lacks)",
-                   Measure.alternative_use_base_python, verdicts.use_base_python, series=False),
-    Scenario("use-base-python-build-requirement",
-             "a build script runs PYO3_PYTHON importing a build requirement (`build-requirement` "
-             "fixture, uv): under use-base-python (maturin old, pyo3 old), then twice with the "
-             "series (maturin new, pyo3 new)",
-             "fails under use-base-python; builds and stays cached with the series",
-             Measure.use_base_python_build_requirement, verdicts.build_requirement),
+    Scenario(
+        "two-venvs-same-base",
+        "new/new: build from venv A, then from venv B made from the same base interpreter "
+        "(pip --no-build-isolation in each)",
+        "cached",
+        Measure.two_venvs_same_base,
+        verdicts.two_venvs_same_base,
+    ),
+    Scenario(
+        "other-minor-version",
+        "new/new: warm target from the verify interpreter, then a build based on another "
+        "CPython minor version, imported there",
+        "rebuild",
+        Measure.other_minor_version,
+        verdicts.rebuilds,
+    ),
+    Scenario(
+        "base-dropped",
+        "pyo3 new: a build with PYO3_BASE_PYTHON (maturin new), then one without it "
+        "(maturin old) against the same target dir",
+        "rebuild",
+        Measure.base_dropped,
+        verdicts.rebuilds,
+    ),
+    Scenario(
+        "base-missing",
+        "new/new from two venvs whose sys._base_executable does not exist: maturin must "
+        "not export it, pyo3 must fall back to PYO3_PYTHON and track it",
+        "rebuild",
+        Measure.base_missing,
+        verdicts.base_missing,
+    ),
+    Scenario(
+        "base-path-invalid",
+        "pyo3 new with PYO3_BASE_PYTHON set by hand to a missing file (maturin old): "
+        "a warning, then PYO3_PYTHON discovery as before",
+        "rebuild",
+        Measure.base_path_invalid,
+        verdicts.base_path_invalid,
+    ),
+    Scenario(
+        "config-file",
+        "PYO3_CONFIG_FILE set by the user: old/old and new/new must behave the same",
+        "cached",
+        Measure.config_file,
+        verdicts.config_file,
+    ),
+    Scenario(
+        "rerun-triggers",
+        "new/new: the variables pyo3-ffi's build script asks cargo to track",
+        "PYO3_BASE_PYTHON tracked; PYO3_PYTHON, VIRTUAL_ENV not",
+        Measure.rerun_triggers,
+        verdicts.rerun_triggers,
+    ),
+    Scenario(
+        "downstream-current-interpreter",
+        "new/new: a downstream build script rerun on a later build gets that build's venv "
+        "interpreter from get().executable(), never the first build's (deleted) venv",
+        "cached",
+        Measure.downstream_current_interpreter,
+        verdicts.downstream_current_interpreter,
+    ),
+    Scenario(
+        "downstream-opt-in",
+        "new/new: a build script that opts in to the build environment's interpreter is "
+        "rerun when it changes, while the pyo3 chain stays cached",
+        "cached",
+        Measure.downstream_opt_in,
+        verdicts.downstream_opt_in,
+        needs=f"pub fn {OPT_IN_API}(",
+    ),
+    *_per_frontend(
+        "inherited-other-version",
+        "maturin old, pyo3 new, {frontend}: PYO3_BASE_PYTHON inherited from the "
+        "caller's environment names another CPython minor version than the build is "
+        "for; the wheel is imported by the interpreter it was built for",
+        "imports; PYO3_BASE_PYTHON ignored with a warning",
+        Measure.inherited_other_version,
+        verdicts.inherited_other_version,
+    ),
+    *_per_frontend(
+        "inherited-overridden",
+        "maturin new, pyo3 new, {frontend}: the same inherited PYO3_BASE_PYTHON is "
+        "replaced by maturin with the build's own base",
+        "cached",
+        Measure.inherited_overridden,
+        verdicts.inherited_overridden,
+    ),
+    *_per_frontend(
+        "caller-sets-base",
+        "maturin old, pyo3 new, {frontend}: the caller exports PYO3_BASE_PYTHON, the "
+        "base of the build's interpreter (the pyo3 half used before maturin ships "
+        "its half)",
+        "cached",
+        Measure.caller_sets_base,
+        verdicts.stays_cached,
+    ),
+    Scenario(
+        "base-reinstalled",
+        "new/new, uv: the base interpreter's binary replaced at the same path, once keeping "
+        "its modification time (archive extraction, cp -a) and once with a new one (a build "
+        "from source, a plain copy)",
+        "cached, cached, then one rebuild",
+        Measure.base_reinstalled,
+        verdicts.base_reinstalled,
+    ),
+    Scenario(
+        "pip-default-isolation",
+        "new/new, pip's default build isolation (a sitecustomize on PYTHONPATH, no venv) "
+        "for an environment with a .pth file importing the standard library (an editable "
+        "install's finder): the base interpreter must not be run with that PYTHONPATH",
+        "cached",
+        Measure.pip_default_isolation,
+        verdicts.stays_cached,
+    ),
+    Scenario(
+        "alternative-env-dir",
+        "alternative, no series (maturin old, pyo3 old): `python -m build --env-dir DIR`, "
+        "the isolated environment at one fixed path (pypa/build >= 1.5.1); opt-in per "
+        "invocation and one frontend only",
+        "cached",
+        Measure.alternative_env_dir,
+        verdicts.stays_cached,
+        series=False,
+    ),
+    Scenario(
+        "alternative-no-isolation",
+        "alternative, no series (maturin old, pyo3 old): `pip wheel --no-build-isolation` "
+        "from one venv holding the build requirements; gives up build isolation",
+        "cached",
+        Measure.alternative_no_isolation,
+        verdicts.stays_cached,
+        series=False,
+    ),
+    *_per_frontend(
+        "alternative-use-base-python",
+        "alternative, no series (maturin old, pyo3 old), {frontend}: maturin's own "
+        "`use-base-python` (MATURIN_PEP517_USE_BASE_PYTHON=1), the ext and downstream "
+        "fixtures; opt-in, and build scripts get the base interpreter",
+        "ext cached; downstream fails (its build script imports a build requirement "
+        "the base interpreter lacks)",
+        Measure.alternative_use_base_python,
+        verdicts.use_base_python,
+        series=False,
+    ),
+    Scenario(
+        "use-base-python-build-requirement",
+        "a build script runs PYO3_PYTHON importing a build requirement (`build-requirement` "
+        "fixture, uv): under use-base-python (maturin old, pyo3 old), then twice with the "
+        "series (maturin new, pyo3 new)",
+        "fails under use-base-python; builds and stays cached with the series",
+        Measure.use_base_python_build_requirement,
+        verdicts.build_requirement,
+    ),
     *PLATFORM_SCENARIOS,  # run where they apply, skipped elsewhere with the reason
-]  # fmt: skip
+]
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}
 

@@ -30,8 +30,12 @@ _HASHED = r"(?:lib)?{name}-[0-9a-f]{{16}}(?:\..+)?"
 _INCREMENTAL = r"{name}-[0-9a-z]+"
 # the copies cargo puts next to `deps/` for the final artifacts (`maturin`, `maturin.d`, ...)
 _UPLIFTED = r"(?:lib)?{name}(?:\.[A-Za-z0-9]+)?"
-_PACKAGE_DIRS = {".fingerprint": _HASHED, "build": _HASHED, "deps": _HASHED,
-                 "incremental": _INCREMENTAL}  # fmt: skip
+_PACKAGE_DIRS = {
+    ".fingerprint": _HASHED,
+    "build": _HASHED,
+    "deps": _HASHED,
+    "incremental": _INCREMENTAL,
+}
 
 
 def local_packages(tree: Path) -> list[str]:

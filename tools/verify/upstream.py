@@ -62,8 +62,9 @@ _NOX_RESULT = re.compile(
     re.M,
 )
 # a dependency that does not build here (a system library missing for an optional feature)
-_DEPENDENCY_FAILED = re.compile(r"^error: failed to run custom build command for `(?P<what>[^`]+)`",
-                                re.M)  # fmt: skip
+_DEPENDENCY_FAILED = re.compile(
+    r"^error: failed to run custom build command for `(?P<what>[^`]+)`", re.M
+)
 
 
 @dataclass
@@ -133,12 +134,16 @@ def _parse_lint(kind: str, returncode: int, output: str) -> Outcome:
         found = _numbered([f"{m['rule']} {m['path']}" for m in _RUMDL.finditer(output)])
         checked = _RUMDL_CHECKED.search(output)
         files = int(checked["clean"] or checked["all"]) if checked else 0
-        return Outcome(returncode, files if not found else 0,
-                       found or _unexplained(returncode, "rumdl"))  # fmt: skip
+        return Outcome(
+            returncode, files if not found else 0, found or _unexplained(returncode, "rumdl")
+        )
     elif kind == "nox":
         results = list(_NOX_RESULT.finditer(output))
-        failed = [f"{m['session']} {m['verdict']}: {(m['why'] or '').strip() or 'see its output'}"
-                  for m in results if m["verdict"] in ("failed", "aborted")]  # fmt: skip
+        failed = [
+            f"{m['session']} {m['verdict']}: {(m['why'] or '').strip() or 'see its output'}"
+            for m in results
+            if m["verdict"] in ("failed", "aborted")
+        ]
         if not results and returncode:
             failed = ["(nox did not run the session)"]
         passed = sum(1 for m in results if m["verdict"] in ("was successful", "skipped"))
@@ -146,8 +151,9 @@ def _parse_lint(kind: str, returncode: int, output: str) -> Outcome:
     else:  # "build": the exit status, and cargo's errors
         found = _numbered([m["message"] for m in _CARGO_ERROR.finditer(output)])
         return Outcome(returncode, int(returncode == 0), found or _unexplained(returncode, kind))
-    return Outcome(returncode, int(returncode == 0 and not found),
-                   found or _unexplained(returncode, kind))  # fmt: skip
+    return Outcome(
+        returncode, int(returncode == 0 and not found), found or _unexplained(returncode, kind)
+    )
 
 
 def _unexplained(returncode: int, tool: str) -> frozenset[str]:
@@ -270,8 +276,17 @@ def _run(
 
 def _not_run(gate: Gate, reason: str, seconds: float = 0.0) -> UpstreamCheck:
     """A gate that did not run: ok, counted as nothing, and never shown as passed."""
-    return UpstreamCheck(gate.project, gate.command, 0, 0, True, seconds, name=gate.name,
-                         status="not run", reason=reason)  # fmt: skip
+    return UpstreamCheck(
+        gate.project,
+        gate.command,
+        0,
+        0,
+        True,
+        seconds,
+        name=gate.name,
+        status="not run",
+        reason=reason,
+    )
 
 
 def run_gates(
@@ -311,8 +326,14 @@ def run_gates(
             # relative to their roots, and cargo names a path crate's artifacts by that relative
             # path, so in one target dir either tree could pass for the other's build.
             baseline_target = target.with_name(f"{target.name}-without-series")
-            old, _, _ = _run(gate, old_tree, baseline_target, runner, reporter,
-                             label=f"{label} (without the series)")  # fmt: skip
+            old, _, _ = _run(
+                gate,
+                old_tree,
+                baseline_target,
+                runner,
+                reporter,
+                label=f"{label} (without the series)",
+            )
         ok, baseline = judge(gate.kind, new, old)
         # every failing test is counted (the shared ones are listed beside); for the linters,
         # only what the series adds
@@ -336,7 +357,7 @@ def run_gates(
                 reason="" if ok or not new.failures else sorted(new.failures - shared)[0],
             )
         )
-    return results  # fmt: skip
+    return results
 
 
 def run_upstream_checks(

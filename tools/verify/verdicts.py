@@ -107,8 +107,11 @@ def inherited_other_version(obs: Observation) -> Verdict:
     """The wheel imports where it was built, and pyo3-ffi says it ignored the base."""
     if skipped := _skipped(obs):
         return skipped
-    warnings = [w for build in obs.builds for w in build.warned(
-        obs.discovery, "PYO3_BASE_PYTHON", "PYO3_ENVIRONMENT_SIGNATURE")]  # fmt: skip
+    warnings = [
+        w
+        for build in obs.builds
+        for w in build.warned(obs.discovery, "PYO3_BASE_PYTHON", "PYO3_ENVIRONMENT_SIGNATURE")
+    ]
     imported = "imports" if obs.imported else f"import FAILS: {obs.import_detail or 'no detail'}"
     observed = (
         f"{imported}; {'warning shown' if warnings else 'no warning'}; warm build "
