@@ -129,8 +129,8 @@ def test_renders_and_prepares_the_branch(
     assert "Closes" not in body
     assert "| new | pyo3-ffi, pyo3 recompiled" not in body
     assert (
-        "| new | recompiled pyo3-ffi, pyo3 (3 crates compiled in all) in 5.5 s | pyo3 cached (0 crates compiled in all) in 1.5 s |"
-        in body
+        "| new | recompiled pyo3-ffi, pyo3 (3 crates compiled in all) in 5.5 s "
+        "| pyo3 cached (0 crates compiled in all) in 1.5 s |" in body
     )
     # upstream's gates, run on the prepared branch: the fixture has no pyo3-ffi crate and no
     # pull request number, so those gates say why they did not run
