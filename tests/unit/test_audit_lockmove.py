@@ -24,6 +24,7 @@ from tools.errors import CommandFailed, ConfigError
 from tools.pins import Pin, load_pins
 from tools.reporter import RecordingReporter
 from tools.runner import Completed, Runner
+from tools.templates import render_template
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PINS = load_pins().for_project("pyo3")
@@ -252,3 +253,11 @@ def test_a_series_that_still_recompiled_pyo3_gets_no_use_it_today() -> None:
     for build in result.builds:
         build.pyo3_compiled = ["pyo3-ffi", "pyo3"]
     assert use_it_today(result) is None
+
+
+def test_a_verify_report_says_the_move_at_the_top_of_the_projects_section() -> None:
+    result = _recorded("ormsgpack")
+    result.lock_moved = {"from": "0.30.0", "to": "0.30.1"}
+    section = render_template("_audit.md.j2", audit=result.to_json())
+    assert section.startswith("**Lock moved**: the project's `Cargo.lock` holds pyo3 0.30.0")
+    assert "(`cargo update --precise`; `--exact` refuses instead).\n\nSource: " in section
