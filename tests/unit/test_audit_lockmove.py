@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from tools.audit import run
 from tools.audit.lockfile import PYO3_CRATES, Workspace, choose_pyo3_pin, locked_versions
 from tools.audit.resolve import move_lock
 from tools.audit.result import AuditResult, render_markdown
+from tools.audit.source import ProjectSource
 from tools.audit.summary import print_audit
 from tools.audit.today import CI_LINE, use_it_today
 from tools.cli import main
@@ -261,3 +263,41 @@ def test_a_verify_report_says_the_move_at_the_top_of_the_projects_section() -> N
     section = render_template("_audit.md.j2", audit=result.to_json())
     assert section.startswith("**Lock moved**: the project's `Cargo.lock` holds pyo3 0.30.0")
     assert "(`cargo update --precise`; `--exact` refuses instead).\n\nSource: " in section
+
+
+@dataclass(frozen=True)
+class _CargoWithMetadata(_Cargo):
+    """`_Cargo`, answering `cargo metadata` with an empty workspace."""
+
+    def run(self, args: Sequence[str | Path], *, check: bool = True, **_: Any) -> Completed:
+        argv = [str(arg) for arg in args]
+        if argv[:2] == ["cargo", "metadata"]:
+            self.seen.append(argv)
+            return Completed(argv, 0, '{"packages": []}', "")
+        return super().run(args, check=check)
+
+
+def test_the_lock_moves_in_the_copy_only_before_it_is_resolved(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "0.1.0"\n')
+    (project / "Cargo.lock").write_text(_lock("0.29.0"))
+    source = ProjectSource(spec=str(project), kind="local", name="demo", version="0.1.0",
+                           origin=str(project), sha256="", root=project)  # fmt: skip
+    dest = tmp_path / "copy"
+    cargo = _CargoWithMetadata(RecordingReporter(), lock=dest / "Cargo.lock")
+    copied, _ = run._prepare_copy(
+        source=source,
+        workspace=Workspace(project, project / "Cargo.lock"),
+        dest=dest,
+        skipped=[],
+        patched=None,
+        crates=[],
+        git=[],
+        runner=cargo,
+        move=("pyo3", "0.29.3"),
+    )
+    assert [argv[1] for argv in cargo.seen] == ["update", "metadata"]
+    assert "--locked" in cargo.seen[1]
+    assert locked_versions((copied / "Cargo.lock").read_text())["pyo3"] == ["0.29.3"]
+    assert (project / "Cargo.lock").read_text() == _lock("0.29.0")
