@@ -415,6 +415,12 @@ def _add_audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="only as published (any pyo3 version): why does the project recompile",
     )
     audit.add_argument(
+        "--exact",
+        action="store_true",
+        help="refuse a project whose Cargo.lock holds another patch release of a pinned pyo3 "
+        "line (default: move the copies' lock to the pinned release)",
+    )
+    audit.add_argument(
         "--python",
         type=Path,
         default=Path(sys.executable),
@@ -629,6 +635,7 @@ def _run_audit(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Rep
         python=args.python,
         pyo3_pins=pins.for_project("pyo3"),
         maturin=pins.select("maturin", None),
+        exact=args.exact,
     )
     result = audit(options, cache, reporter)
     if args.json_path:

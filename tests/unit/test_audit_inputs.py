@@ -47,7 +47,8 @@ def test_locked_versions() -> None:
 
 def test_the_pin_of_the_locked_version_serves_it() -> None:
     pins = load_pins().for_project("pyo3")
-    pin = choose_pyo3_pin(locked_versions(LOCK.format(version="0.30.1")), pins)
+    pin, moved_from = choose_pyo3_pin(locked_versions(LOCK.format(version="0.30.1")), pins)
+    assert moved_from is None
     assert pin.version == "0.30.1"
 
 

@@ -85,7 +85,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 def test_a_project_on_pyo3_ffi_alone_is_served_by_the_pin_of_its_pyo3_ffi() -> None:
     locked = locked_versions(FFI_ONLY_LOCK)
     assert locked_pyo3(locked) == "0.29.3"
-    pin = choose_pyo3_pin(locked, load_pins().for_project("pyo3"))
+    pin, _ = choose_pyo3_pin(locked, load_pins().for_project("pyo3"))
     assert pin.version == "0.29.3"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from tools.errors import ConfigError
 from tools.pins import Pin
@@ -111,18 +112,38 @@ def git_sources(lock_text: str) -> list[tuple[str, str]]:
     return found
 
 
-def choose_pyo3_pin(locked: Mapping[str, list[str]], pins: Sequence[Pin]) -> Pin:
-    """The pin whose series serves the project's pyo3 (or pyo3-ffi); a project is served only
-    when it locks exactly the pinned version, so stock and series build the same pyo3 code."""
+def _line(version: str) -> tuple[int, ...]:
+    """A version's minor line (0.29.0 and 0.29.3 share (0, 29))."""
+    try:
+        return Version(version).release[:2]
+    except InvalidVersion:
+        return ()
+
+
+def choose_pyo3_pin(
+    locked: Mapping[str, list[str]], pins: Sequence[Pin], *, exact: bool = True
+) -> tuple[Pin, str | None]:
+    """The pin whose series serves the project's pyo3 (or pyo3-ffi), and the locked version
+    the copy's lock moves from (None: the lock holds the pinned version). A lock of another
+    patch release of a pinned minor line is served by moving it (unless `exact`), so stock and
+    series build the same pyo3 code; any other version is refused."""
     version = locked_pyo3(locked)
     served = ", ".join(pin.version for pin in pins) or "none"
     for pin in pins:
         if pin.version == version:
-            return pin
+            return pin, None
+    same_line = [pin for pin in pins if _line(version) and _line(pin.version) == _line(version)]
+    if same_line and not exact:
+        return max(same_line, key=lambda pin: Version(pin.version)), version
+    hint = (
+        "without --exact the audit moves the copy's lock to the pinned release"
+        if same_line
+        else "`tools port` carries the series to another pyo3 version; "
+        "`tools audit --stock-only` measures the project without the series"
+    )
     raise ConfigError(
         f"the project locks {pyo3_crate(locked)} {version}; the series serves pyo3 {served}",
-        hint="`tools port` carries the series to another pyo3 version; "
-        "`tools audit --stock-only` measures the project without the series",
+        hint=hint,
     )
 
 

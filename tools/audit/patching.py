@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from tools.errors import ConfigError
 
@@ -23,7 +23,7 @@ _CRATE_DIRS = {
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
-def patch_lines(tree: Path, crates: Sequence[str]) -> list[str]:
+def patch_lines(tree: PurePath, crates: Sequence[str]) -> list[str]:
     lines = []
     for crate in crates:
         path = tree / _CRATE_DIRS[crate] if _CRATE_DIRS[crate] else tree

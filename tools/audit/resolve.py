@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.audit.importcheck import error_line
-from tools.audit.lockfile import Workspace
+from tools.audit.lockfile import Workspace, locked_versions
 from tools.errors import CommandFailed
 from tools.runner import Runner
 
@@ -80,3 +80,41 @@ def resolve_failure(output: str, git: Sequence[tuple[str, str]]) -> CommandFaile
         output=output,
         hint="every locked dependency must be downloadable from the registry",
     )
+
+
+def move_lock(runner: Runner, workspace: Workspace, crate: str, to: str) -> None:
+    """Moves the pyo3 crates of a copy's `Cargo.lock` to release `to` of their minor line with
+    `cargo update --precise`: `crate` (pyo3, or pyo3-ffi for a project without pyo3) first,
+    which moves the siblings it requires exactly; any sibling left behind is moved on its own.
+    A failure is cargo's `error:` line."""
+    for package in [crate, *_behind(workspace, to, crate)]:
+        if package != crate and package not in _behind(workspace, to):
+            continue
+        try:
+            runner.run(
+                ["cargo", "update", "--manifest-path", workspace.manifest,
+                 "-p", f"{package}", "--precise", to],
+                cwd=workspace.root,
+                env=cargo_env(),
+            )  # fmt: skip
+        except CommandFailed as exc:
+            said = error_line(exc.output) or f"cargo update -p {package} --precise {to} failed"
+            raise CommandFailed(
+                f"could not move the copy's lock to {package} {to}: {said}",
+                output=exc.output,
+                hint="`tools audit --exact` refuses the project instead of moving its lock",
+            ) from exc
+    left = _behind(workspace, to)
+    if left:
+        raise CommandFailed(
+            f"`cargo update --precise {to}` left {', '.join(left)} at another version in "
+            f"{workspace.lock}",
+            hint="`tools audit --exact` refuses the project instead of moving its lock",
+        )
+
+
+def _behind(workspace: Workspace, to: str, *leave: str) -> list[str]:
+    """The pyo3 crates the lock holds at a version other than `to`."""
+    locked = locked_versions(workspace.lock.read_text())
+    return [name for name, versions in locked.items()
+            if name not in leave and any(v != to for v in versions)]  # fmt: skip

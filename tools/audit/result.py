@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from tools.audit.buildscripts import BuildScriptFinding, RunRecord
 from tools.audit.explain import explain
+from tools.audit.today import use_it_today
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS, Frontend
 
@@ -52,6 +53,7 @@ class AuditProject:
     pyo3: str
     packages: int
     pyo3_crate: str = "pyo3"  # pyo3-ffi for a project that uses it without pyo3
+    pyo3_crates: list[str] = field(default_factory=list)  # the pyo3 crates its lock holds
 
 
 @dataclass
@@ -66,6 +68,9 @@ class AuditResult:
     # What could not be checked through no fault of the series (a dependency the registry
     # did not install); not a problem, but the audit is incomplete.
     unchecked: list[str] = field(default_factory=list)
+    # {"from": locked version, "to": pinned version} when the copies' Cargo.lock was moved to
+    # the pinned release of the same minor line before anything was built.
+    lock_moved: dict[str, str] = field(default_factory=dict)
 
     def build(self, configuration: Configuration, frontend: Frontend) -> AuditBuild | None:
         return next(
@@ -88,8 +93,8 @@ class AuditResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AuditResult:
-        """The result again from its JSON form (`savings`, `ok` and `why` are derived, not
-        read)."""
+        """The result again from its JSON form (`savings`, `ok`, `why` and `use_it_today` are
+        derived, not read)."""
         findings = []
         for finding in data["build_scripts"]:
             runs = [RunRecord(**run) for run in finding["runs"]]
@@ -103,6 +108,7 @@ class AuditResult:
             seconds=data["seconds"],
             problems=data["problems"],
             unchecked=data.get("unchecked", []),
+            lock_moved=data.get("lock_moved", {}),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -110,6 +116,9 @@ class AuditResult:
         data["savings"] = self.savings()
         data["ok"] = self.ok
         data["why"] = explain(self.builds)
+        today = use_it_today(self)
+        # Through JSON, so the record equals its own round trip (tuples become lists).
+        data["use_it_today"] = None if today is None else json.loads(json.dumps(asdict(today)))
         return data
 
 

@@ -42,7 +42,7 @@ from tools.audit.lockfile import (
     pyo3_crate,
 )
 from tools.audit.patching import add_crates_io_patch, copy_project
-from tools.audit.resolve import own_target_dir, resolve
+from tools.audit.resolve import move_lock, own_target_dir, resolve
 from tools.audit.result import (
     CONFIGURATIONS,
     AuditBuild,
@@ -73,6 +73,8 @@ class AuditOptions:
     python: Path
     pyo3_pins: tuple[Pin, ...]
     maturin: Pin
+    # Refuse a lock of another patch release of a pinned minor line instead of moving it.
+    exact: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,14 +95,18 @@ def _prepare_copy(
     crates: Sequence[str],
     git: Sequence[tuple[str, str]],
     runner: Runner,
+    move: tuple[str, str] | None,
 ) -> tuple[Path, dict[str, Any]]:
     """A copy of the project (with the series' crates patched in when `patched` is given),
-    resolved by cargo with every source downloaded: the stock copy on its lock as it is."""
+    resolved by cargo with every source downloaded: the stock copy on its lock as it is.
+    `move` is (crate, pinned version) when the copy's lock moves to the pinned release first."""
     project = copy_project(source.root, dest, skipped)
     copy = Workspace(
         project / workspace.root.relative_to(source.root),
         project / workspace.lock.relative_to(source.root),
     )
+    if move is not None:
+        move_lock(runner, copy, *move)
     if patched is not None:
         copy.manifest.write_text(add_crates_io_patch(copy.manifest.read_text(), patched, crates))
     metadata = resolve(runner, copy, locked=patched is None, git=git)
@@ -369,7 +375,17 @@ def audit(
     pyo3_locked = ", ".join(sorted(set(locked.get(crate, [])))) or "none"
     reporter.info(f"{source.name} {source.version} locks {crate} {pyo3_locked}")
     configurations: tuple[Configuration, ...] = ("stock",) if options.stock_only else CONFIGURATIONS
-    pin = None if options.stock_only else choose_pyo3_pin(locked, options.pyo3_pins)
+    pin, moved_from = (
+        (None, None)
+        if options.stock_only
+        else choose_pyo3_pin(locked, options.pyo3_pins, exact=options.exact)
+    )
+    move = None if pin is None or moved_from is None else (crate, pin.version)
+    if move is not None:
+        reporter.info(
+            f"no pin serves {crate} {moved_from} exactly; the copies' Cargo.lock moves to "
+            f"{move[1]} of the same minor line (--exact refuses instead)"
+        )
     requirements = build_requirements((source.root / "pyproject.toml").read_text())
     fits = _maturin_fits(options, requirements, configurations)
     git = git_sources(lock_text)
@@ -397,6 +413,7 @@ def audit(
                 crates=patched_crates(locked),
                 git=git,
                 runner=runner,
+                move=move,
             )
         metadata = metadata or data
     reporter.step(f"resolved {len(metadata['packages'])} packages; every source is fetched")
@@ -454,6 +471,7 @@ def audit(
             pyo3=pyo3_locked,
             packages=lock_text.count("[[package]]"),
             pyo3_crate=crate,
+            pyo3_crates=sorted(locked),
         ),
         series={}
         if pin is None
@@ -466,6 +484,7 @@ def audit(
         build_scripts=_findings(_scripts(metadata, copies[configurations[0]]), measured),
         started=started.isoformat(),
         seconds=round(time.monotonic() - start, 1),
+        lock_moved={} if move is None else {"from": pyo3_locked, "to": move[1]},
     )
     result.problems = judge_audit(result)
     result.unchecked = judge_unchecked(result)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from tools.audit.explain import ISSUE, explain, short_interpreter
 from tools.audit.result import COMPACT_COLUMNS, AuditResult, compact_rows, rebuild_lines
+from tools.audit.today import today_lines, use_it_today
 from tools.reporter import Reporter
 
 
 def print_audit(result: AuditResult, reporter: Reporter) -> None:
     project = result.project
+    if result.lock_moved:
+        reporter.warn(lock_moved_line(result))
     reporter.info(
         f"{project.name} {project.version} ({project.pyo3_crate} {project.pyo3}): two builds per "
         "frontend against one target dir, the second in a fresh isolated environment"
@@ -51,6 +54,11 @@ def print_audit(result: AuditResult, reporter: Reporter) -> None:
                 f"{'reran' if run.reran else 'did not rerun'} on the warm build "
                 f"(last under PYO3_PYTHON {python})"
             )
+    today = use_it_today(result)
+    if today is not None:
+        reporter.step("use it today")
+        for line in today_lines(today):
+            reporter.info(line)
     for problem in result.problems:
         reporter.warn(f"problem: {problem}")
     for item in result.unchecked:
@@ -60,3 +68,12 @@ def print_audit(result: AuditResult, reporter: Reporter) -> None:
 def _short(path: str) -> str:
     short, environment = short_interpreter(path)
     return f"{short} ({environment})" if environment else short
+
+
+def lock_moved_line(result: AuditResult) -> str:
+    moved = result.lock_moved
+    return (
+        f"lock moved: the project locks {result.project.pyo3_crate} {moved['from']}, which no pin "
+        f"serves exactly; both configurations were measured on a copy whose Cargo.lock was moved "
+        f"to {moved['to']} (`cargo update --precise`; --exact refuses instead)"
+    )
