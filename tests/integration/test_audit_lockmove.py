@@ -35,8 +35,9 @@ def test_moving_pyo3_moves_every_pyo3_crate_of_the_lock(
         '[package]\nname = "demo"\nversion = "0.1.0"\nedition = "2021"\n\n'
         '[dependencies]\npyo3 = "0.30"\n'
     )
-    subprocess.run(["cargo", "generate-lockfile", "--offline"], cwd=tmp_path, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["cargo", "generate-lockfile", "--offline"], cwd=tmp_path, check=True, capture_output=True
+    )
     lock = tmp_path / "Cargo.lock"
     before = locked_versions(lock.read_text())
     assert set(before) >= {"pyo3", "pyo3-ffi", "pyo3-build-config"}

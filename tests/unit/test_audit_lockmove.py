@@ -231,8 +231,10 @@ def test_use_it_today_patches_exactly_the_crates_the_lock_holds_and_moves_it() -
     assert today is not None
     assert today.version == "0.28.3"
     assert [line.split(" =")[0] for line in today.patch[1:]] == [
-        "pyo3", "pyo3-build-config", "pyo3-ffi"
-    ]  # fmt: skip
+        "pyo3",
+        "pyo3-build-config",
+        "pyo3-ffi",
+    ]
     assert today.move == "cargo update -p pyo3 --precise 0.28.3"
     assert "`cargo update -p pyo3 --precise 0.28.3`" in render_markdown(result.to_json())
 
@@ -282,8 +284,15 @@ def test_the_lock_moves_in_the_copy_only_before_it_is_resolved(tmp_path: Path) -
     project.mkdir()
     (project / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "0.1.0"\n')
     (project / "Cargo.lock").write_text(_lock("0.29.0"))
-    source = ProjectSource(spec=str(project), kind="local", name="demo", version="0.1.0",
-                           origin=str(project), sha256="", root=project)  # fmt: skip
+    source = ProjectSource(
+        spec=str(project),
+        kind="local",
+        name="demo",
+        version="0.1.0",
+        origin=str(project),
+        sha256="",
+        root=project,
+    )
     dest = tmp_path / "copy"
     cargo = _CargoWithMetadata(RecordingReporter(), lock=dest / "Cargo.lock")
     copied, _ = run._prepare_copy(

@@ -92,11 +92,19 @@ def move_lock(runner: Runner, workspace: Workspace, crate: str, to: str) -> None
             continue
         try:
             runner.run(
-                ["cargo", "update", "--manifest-path", workspace.manifest,
-                 "-p", f"{package}", "--precise", to],
+                [
+                    "cargo",
+                    "update",
+                    "--manifest-path",
+                    workspace.manifest,
+                    "-p",
+                    f"{package}",
+                    "--precise",
+                    to,
+                ],
                 cwd=workspace.root,
                 env=cargo_env(),
-            )  # fmt: skip
+            )
         except CommandFailed as exc:
             said = error_line(exc.output) or f"cargo update -p {package} --precise {to} failed"
             raise CommandFailed(
@@ -116,5 +124,8 @@ def move_lock(runner: Runner, workspace: Workspace, crate: str, to: str) -> None
 def _behind(workspace: Workspace, to: str, *leave: str) -> list[str]:
     """The pyo3 crates the lock holds at a version other than `to`."""
     locked = locked_versions(workspace.lock.read_text())
-    return [name for name, versions in locked.items()
-            if name not in leave and any(v != to for v in versions)]  # fmt: skip
+    return [
+        name
+        for name, versions in locked.items()
+        if name not in leave and any(v != to for v in versions)
+    ]
