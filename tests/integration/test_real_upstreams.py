@@ -216,9 +216,10 @@ def test_port_between_two_patch_releases(tmp_path: Path) -> None:
 
 @pytest.mark.network
 def test_port_across_lines_stops_at_the_conflict(tmp_path: Path) -> None:
-    """A real registry port (no cargo) across lines: 0.30.1's series onto 0.29.2 conflicts in
-    pyo3-ffi's build script (0.30 reworked it), names the patch, file and hunk, writes nothing,
-    and leaves the markers for a person; --abort removes the scratch state."""
+    """A real registry port (no cargo) across lines: 0.30.1's series onto 0.28.2 conflicts
+    (up to 0.28 discovery runs in pyo3-build-config's own build script, and pyo3's build.rs
+    differs), names the patch, file and hunk, writes nothing, and leaves the markers for a
+    person; --abort removes the scratch state. (0.30.1's stack carries onto 0.29 cleanly.)"""
     shutil.copytree(load_pins().path.parent, tmp_path / "patches")
     pins = tmp_path / "patches" / "pins.toml"
     before = pins.read_text()
@@ -231,7 +232,7 @@ def test_port_across_lines_stops_at_the_conflict(tmp_path: Path) -> None:
         "--from",
         "0.30.1",
         "--to",
-        "0.29.2",
+        "0.28.2",
         "--work",
         str(work),
     )
@@ -239,9 +240,11 @@ def test_port_across_lines_stops_at_the_conflict(tmp_path: Path) -> None:
     assert code == 3, text
     named = r"^warn: conflict: (\S+\.patch): (\S+), (hunk \d+ of \d+ \(@@ [^)]+ @@\)|three-way)"
     conflicts = re.findall(named, text, re.MULTILINE)
-    assert [(patch[:4], path) for patch, path, _ in conflicts] == [("0002", "build.rs")], text
+    assert conflicts, text
+    assert {patch[:4] for patch, _, _ in conflicts} == {"0001"}, text
+    assert "build.rs" in {path for _, path, _ in conflicts}, text
     assert pins.read_text() == before
-    assert not (tmp_path / "patches" / "pyo3" / "0.29.2").exists()
+    assert not (tmp_path / "patches" / "pyo3" / "0.28.2").exists()
     assert any("<<<<<<< " in (work / "repo" / path).read_text() for _, path, _ in conflicts)
     code, _ = _tools("--pins", str(pins), "port", "--abort", "--work", str(work))
     assert code == 0
