@@ -9,6 +9,7 @@ from typing import Any
 
 from tools.audit.result import AuditResult
 from tools.outdir import write_atomic
+from tools.pr_text import scrubbed
 from tools.reportdata import dump_report
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS
@@ -80,8 +81,15 @@ class Report:
         return data
 
 
+def public_json(report: Report) -> dict[str, Any]:
+    """The report as written: paths of the machine that measured shown by their kind
+    (`<venv>/bin/python3`, `<base>/bin/python3.11`, `<cache>/...`), so a report can be committed
+    and published without them."""
+    return scrubbed(report.to_json())
+
+
 def write_json(report: Report, path: Path) -> None:
-    write_atomic(path, dump_report(report.to_json()))
+    write_atomic(path, dump_report(public_json(report)))
 
 
 def report_frontends(data: Mapping[str, Any]) -> list[str]:
@@ -97,4 +105,4 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 
 def write_markdown(report: Report, path: Path) -> None:
-    write_atomic(path, render_markdown(report.to_json()))
+    write_atomic(path, render_markdown(public_json(report)))
