@@ -17,6 +17,7 @@ _POSIX = re.compile(r"(?<![\w.:/~<>\\-])/(?:[\w.+@%=-]+/)*[\w.+@%=-]+/?")
 _WINDOWS = re.compile(r"(?<![\w])[A-Za-z]:\\(?:[^\\\s`'\"]+\\)*[^\\\s`'\"]*")
 _VENV = re.compile(r"^(\.?venv|env|\.tmp\w*|build-env(-\w+)?|.*-venv)$", re.IGNORECASE)
 _BIN = ("bin", "scripts")
+_STABLE_VENVS = (".venv", "venv", "env")
 
 
 def shown_path(path: str) -> str:
@@ -29,7 +30,9 @@ def shown_path(path: str) -> str:
             return "/".join(["<cache>", *parts[i:]])
     for i, part in enumerate(parts):
         if _VENV.match(part) and (i + 1 < len(parts) and lower[i + 1] in (*_BIN, "lib")):
-            return "/".join(["<venv>", *parts[i + 1 :]])
+            # a generated name (`.tmpXXXX`, `build-env-XXXX`) tells two environments apart
+            shown = "<venv>" if lower[i] in _STABLE_VENVS else f"<venv:{part}>"
+            return "/".join([shown, *parts[i + 1 :]])
     for i in range(len(lower) - 1):
         # pyenv and uv's managed interpreters: .../versions/3.11.7/..., .../cpython-3.11.7-.../
         if lower[i] == "versions" and re.match(r"\d", lower[i + 1]):

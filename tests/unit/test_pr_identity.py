@@ -113,8 +113,8 @@ def test_a_placeholder_or_the_submitter_gives_no_trailer() -> None:
     ("path", "shown"),
     [
         ("/work/main/.venv/bin/python3", "<venv>/bin/python3"),
-        ("/root/.cache/uv/builds-v0/.tmpu42hfd/bin/python", "<venv>/bin/python"),
-        ("/tmp/build-env-3jm8j_6r/bin/python", "<venv>/bin/python"),
+        ("/root/.cache/uv/builds-v0/.tmpu42hfd/bin/python", "<venv:.tmpu42hfd>/bin/python"),
+        ("/tmp/build-env-3jm8j_6r/bin/python", "<venv:build-env-3jm8j_6r>/bin/python"),
         ("/root/.pyenv/versions/3.11.7/bin/python3.11", "<base>/bin/python3.11"),
         ("/usr/bin/python3", "<base>/bin/python3"),
         ("/ROOT/.PYENV/VERSIONS/3.11.7/BIN/PYTHON3.11", "<base>/BIN/PYTHON3.11"),

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from tools.audit.buildscripts import BuildScriptFinding, RunRecord
 from tools.audit.explain import explain
 from tools.audit.today import use_it_today
-from tools.pr_text import scrubbed
 from tools.templates import render_template
 from tools.verify.frontends import FRONTENDS, Frontend
 
@@ -262,9 +261,9 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 def write_json(result: AuditResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(scrubbed(result.to_json()), indent=2) + "\n")
+    path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
 
 
 def write_markdown(result: AuditResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(scrubbed(result.to_json())))
+    path.write_text(render_markdown(result.to_json()))
