@@ -129,6 +129,20 @@ def test_every_safety_scenario_holds(uv_report: dict[str, Any]) -> None:
     assert len(uv_report["safety"]) >= 8
 
 
+def test_every_prefix_of_the_stack_holds(uv_report: dict[str, Any]) -> None:
+    """The two-PR stack is measured prefix by prefix: with PR 1 alone the new/new cells keep the
+    pyo3 chain cached and every scenario holds, the opt-in's scenario waiting for PR 2."""
+    (prefix,) = uv_report["prefixes"]
+    assert prefix["index"] == 1
+    assert prefix["ok"] is True
+    assert all(cell["chain_compiled"] == [] and cell["import_ok"] for cell in prefix["cells"])
+    by_name = {s["scenario"]: s for s in prefix["safety"]}
+    assert by_name["downstream-opt-in"]["skipped"].startswith("not applicable: needs PR 2")
+    ran = [s for s in prefix["safety"] if not s.get("skipped")]
+    assert ran
+    assert all(s["ok"] for s in ran)
+
+
 def test_upstream_checks_pass_on_the_patched_trees(uv_report: dict[str, Any]) -> None:
     checks = uv_report["upstream_tests"]
     assert {c["project"] for c in checks} == {"pyo3", "maturin"}
