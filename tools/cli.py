@@ -678,8 +678,7 @@ def _check_pr_remotes(args: argparse.Namespace) -> None:
 
 
 def _run_pr(args: argparse.Namespace, pins: Pins, cache: Cache, reporter: Reporter) -> int:
-    _check_git_values(args)
-    _check_pr_remotes(args)
+    _check_git_values(args)  # the remotes were checked in `_dispatch`, before the cache
     if args.report_url is not None and not re.fullmatch(r"https://[^\s()<>\[\]]+", args.report_url):
         raise ConfigError(
             f"--report-url: {args.report_url[:80]!r} is not an https URL",
